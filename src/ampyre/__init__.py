@@ -1,0 +1,1 @@
+"""Ampyre: charge point management and e-mobility billing."""

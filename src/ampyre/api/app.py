@@ -1,0 +1,72 @@
+"""The REST API application; the main application mounts it at ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ampyre.api.context import ApiContext
+from ampyre.api.dependencies import ApiServices
+from ampyre.api.errors import install_error_handlers
+from ampyre.api.routers import (
+    commands,
+    connectors,
+    id_tags,
+    locations,
+    message_log,
+    station_import,
+    stations,
+    tokens,
+    transactions,
+)
+from ampyre.api.schemas.common import error_responses
+
+DESCRIPTION = """\
+Manage the charging network: locations, stations and their connectors, id tags,
+transactions with their meter values, commands to stations and the OCPP message log.
+
+Authenticate with an API token: `Authorization: Bearer ampyre_...`. Create the first one
+with `ampyre tokens create --role admin`. Each token has a role that decides what it may do.
+
+Every error is `{"error": {"code": "...", "message": "..."}}`. Times are ISO 8601 in UTC,
+energy is in Wh, power in W, coordinates are decimal strings.
+"""
+
+TAGS = [
+    {"name": "locations", "description": "Sites where stations stand."},
+    {"name": "stations", "description": "Charge points: registration, approval, history."},
+    {"name": "connectors", "description": "The plugs of a station."},
+    {"name": "commands", "description": "Remote actions on connected stations (OCPP)."},
+    {"name": "id tags", "description": "RFID cards and other authorisation tokens."},
+    {"name": "transactions", "description": "Charging sessions and meter values."},
+    {"name": "message log", "description": "Every OCPP frame in and out."},
+    {"name": "tokens", "description": "API tokens (administrators)."},
+]
+
+
+def build_api(ctx: ApiContext) -> FastAPI:
+    """The API application with its routes relative to its mount point (``/stations``...).
+
+    Its OpenAPI document is at ``openapi.json`` and the interactive docs at ``docs``.
+    """
+    app = FastAPI(
+        title="Ampyre REST API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        responses=error_responses(401, 403, 422),
+    )
+    app.state.services = ApiServices.from_context(ctx)
+    install_error_handlers(app)
+    for module in (
+        locations,
+        station_import,
+        stations,
+        connectors,
+        commands,
+        id_tags,
+        transactions,
+        message_log,
+        tokens,
+    ):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,16 @@
+"""What the REST API needs from the application that mounts it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ampyre.services.commands import CommandService
+from ampyre.services.ports import Clock, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    commands: CommandService
+    """Station commands; its ``stations`` port is also used to disconnect rejected stations."""

@@ -1,0 +1,51 @@
+"""The use-case objects the routers call, built once per application from an ``ApiContext``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from ampyre.api.context import ApiContext
+from ampyre.services.api_tokens import ApiTokenService
+from ampyre.services.connectors_admin import ConnectorService
+from ampyre.services.id_tags import IdTagService
+from ampyre.services.locations import LocationService
+from ampyre.services.operator_commands import OperatorCommands
+from ampyre.services.queries import QueryService
+from ampyre.services.station_import import StationImportService
+from ampyre.services.stations_admin import StationAdminService
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    locations: LocationService
+    stations: StationAdminService
+    connectors: ConnectorService
+    imports: StationImportService
+    id_tags: IdTagService
+    tokens: ApiTokenService
+    queries: QueryService
+    commands: OperatorCommands
+
+    @classmethod
+    def from_context(cls, ctx: ApiContext) -> ApiServices:
+        return cls(
+            locations=LocationService(ctx.uow_factory),
+            stations=StationAdminService(ctx.uow_factory, ctx.clock, ctx.commands.stations),
+            connectors=ConnectorService(ctx.uow_factory),
+            imports=StationImportService(ctx.uow_factory, ctx.clock),
+            id_tags=IdTagService(ctx.uow_factory),
+            tokens=ApiTokenService(ctx.uow_factory, ctx.clock),
+            queries=QueryService(ctx.uow_factory),
+            commands=OperatorCommands(ctx.commands),
+        )
+
+
+def get_services(request: Request) -> ApiServices:
+    """The services of the API application serving this request (set by ``build_api``)."""
+    return cast(ApiServices, request.app.state.services)
+
+
+Services = Annotated[ApiServices, Depends(get_services)]

@@ -1,0 +1,233 @@
+"""The relational schema (SQLAlchemy Core), the single source the migrations must match.
+
+Conventions:
+- Every datetime column is :class:`UtcDateTime` (aware UTC in and out, on both databases).
+- Enumerations are stored as their string values (no database enum types), so adding a value
+  never needs a migration.
+- Constraint and index names follow ``NAMING_CONVENTION`` so Alembic batch mode can find them
+  on SQLite.
+- High-volume tables (status history, meter values, message log, connection events) carry no
+  foreign keys: they are written in batches and must never fail because a station was deleted
+  while its frames were in flight.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ampyre.db.types import BigId, UtcDateTime
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+STATION_ID = sa.String(48)
+"""OCPP 1.6 charge point identity (CiString48)."""
+ID_TAG = sa.String(36)
+"""Id tokens: CiString20 in OCPP 1.6, up to 36 characters in OCPP 2.0.1."""
+LOCATION_ID = sa.String(64)
+COORDINATE = sa.Numeric(10, 7)
+"""WGS 84 degrees with 7 decimals (OCPI 2.2.1 GeoLocation), exact as Decimal."""
+
+
+def _created_at() -> sa.Column[datetime]:
+    return sa.Column("created_at", UtcDateTime(), nullable=False, server_default=sa.func.now())
+
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("id", LOCATION_ID, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("street", sa.String(255), nullable=False),
+    sa.Column("city", sa.String(100), nullable=False),
+    sa.Column("postal_code", sa.String(20), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("latitude", COORDINATE, nullable=False),
+    sa.Column("longitude", COORDINATE, nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("opening_hours", sa.JSON(), nullable=False),
+    sa.Column("contact_phone", sa.String(64), nullable=True),
+    sa.Column("contact_email", sa.String(255), nullable=True),
+    sa.Column("contact_website", sa.String(255), nullable=True),
+    sa.Column("points_of_interest", sa.JSON(), nullable=False),
+    sa.Column("public", sa.Boolean(), nullable=False),
+    _created_at(),
+)
+
+stations = sa.Table(
+    "stations",
+    metadata,
+    sa.Column("id", STATION_ID, primary_key=True),
+    sa.Column("location_id", LOCATION_ID, sa.ForeignKey("locations.id"), nullable=True),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("registration_status", sa.String(16), nullable=False),
+    sa.Column("vendor", sa.String(64), nullable=True),
+    sa.Column("model", sa.String(64), nullable=True),
+    sa.Column("serial_number", sa.String(64), nullable=True),
+    sa.Column("firmware_version", sa.String(64), nullable=True),
+    sa.Column("ocpp_version", sa.String(16), nullable=True),
+    sa.Column("max_power_w", sa.Integer(), nullable=True),
+    sa.Column("groups", sa.JSON(), nullable=False),
+    sa.Column("last_boot_at", UtcDateTime(), nullable=True),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=True),
+    sa.Column("connected", sa.Boolean(), nullable=False),
+    _created_at(),
+    sa.Index("ix_stations_location_id", "location_id"),
+)
+
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column(
+        "station_id",
+        STATION_ID,
+        sa.ForeignKey("stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("connector_id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("standard", sa.String(32), nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("power_type", sa.String(16), nullable=False),
+    sa.Column("max_power_w", sa.Integer(), nullable=True),
+    sa.Column("evse_id", sa.String(48), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.Text(), nullable=False),
+    sa.Column("vendor_error_code", sa.Text(), nullable=True),
+    sa.Column("info", sa.Text(), nullable=True),
+    sa.Column("status_at", UtcDateTime(), nullable=True),
+)
+
+connector_status_history = sa.Table(
+    "connector_status_history",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("connector_id", sa.Integer(), nullable=False, comment="0 = the station itself"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.Text(), nullable=False),
+    sa.Column("info", sa.Text(), nullable=True),
+    sa.Column("vendor_id", sa.Text(), nullable=True),
+    sa.Column("vendor_error_code", sa.Text(), nullable=True),
+    sa.Column("station_time", UtcDateTime(), nullable=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_connector_status_history_station_id_received_at", "station_id", "received_at"),
+)
+
+id_tags = sa.Table(
+    "id_tags",
+    metadata,
+    sa.Column("id_tag", ID_TAG, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=True),
+    sa.Column("parent_id_tag", ID_TAG, nullable=True),
+    sa.Column("note", sa.Text(), nullable=True),
+    _created_at(),
+)
+
+transactions = sa.Table(
+    "transactions",
+    metadata,
+    # The OCPP transactionId: a 32-bit integer, never reused (AUTOINCREMENT on SQLite,
+    # a serial sequence on PostgreSQL).
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("connector_id", sa.Integer(), nullable=False),
+    sa.Column("id_tag", ID_TAG, nullable=False),
+    sa.Column("auth_status", sa.String(16), nullable=False),
+    sa.Column("reservation_id", sa.Integer(), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("meter_start_wh", sa.BigInteger(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("start_received_at", UtcDateTime(), nullable=False),
+    sa.Column("start_key", sa.String(64), nullable=False),
+    sa.Column("last_meter_wh", sa.BigInteger(), nullable=True),
+    sa.Column("last_meter_at", UtcDateTime(), nullable=True),
+    sa.Column("meter_stop_wh", sa.BigInteger(), nullable=True),
+    sa.Column("stopped_at", UtcDateTime(), nullable=True),
+    sa.Column("stop_received_at", UtcDateTime(), nullable=True),
+    sa.Column("stop_reason", sa.String(32), nullable=True),
+    sa.Column("stop_id_tag", ID_TAG, nullable=True),
+    sa.Column("flags", sa.JSON(), nullable=False),
+    sa.UniqueConstraint("start_key", name="uq_transactions_start_key"),
+    sa.Index("ix_transactions_station_id_state", "station_id", "state"),
+    sa.Index("ix_transactions_id_tag_state", "id_tag", "state"),
+    sa.Index("ix_transactions_started_at", "started_at"),
+    sqlite_autoincrement=True,
+)
+
+meter_values = sa.Table(
+    "meter_values",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("transaction_id", sa.Integer(), nullable=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("connector_id", sa.Integer(), nullable=False),
+    sa.Column("timestamp", UtcDateTime(), nullable=False, comment="the station's clock"),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("measurand", sa.Text(), nullable=False),
+    sa.Column("phase", sa.Text(), nullable=True),
+    sa.Column("unit", sa.Text(), nullable=True),
+    sa.Column("context", sa.Text(), nullable=False),
+    sa.Column("location", sa.Text(), nullable=True),
+    sa.Column("format", sa.Text(), nullable=False),
+    sa.Column("value", sa.Text(), nullable=False, comment="exactly as received"),
+    sa.Column("signed_data", sa.Text(), nullable=True, comment="byte-exact"),
+    sa.Column(
+        "energy_wh",
+        sa.BigInteger(),
+        nullable=True,
+        comment="import register reading of the sample in Wh (one value per sample)",
+    ),
+    sa.Index("ix_meter_values_transaction_id", "transaction_id"),
+)
+
+message_log = sa.Table(
+    "message_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("direction", sa.String(3), nullable=False),
+    sa.Column("message_id", sa.Text(), nullable=True),
+    sa.Column("action", sa.Text(), nullable=True),
+    sa.Column("request", sa.Text(), nullable=True),
+    sa.Column("response", sa.Text(), nullable=True),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("answered_at", UtcDateTime(), nullable=True),
+    sa.Column("error_code", sa.Text(), nullable=True),
+    sa.Index("ix_message_log_station_id_requested_at", "station_id", "requested_at"),
+    sa.Index("ix_message_log_requested_at", "requested_at"),
+)
+
+connection_events = sa.Table(
+    "connection_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=True),
+    sa.Index("ix_connection_events_station_id_at", "station_id", "at"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+)

@@ -1,0 +1,1 @@
+"""Pure rules of Ampyre: plain dataclasses and functions, standard library only."""

@@ -1,0 +1,1 @@
+"""OCPP-J protocol layer: RPC framing, schema validation and per-version adapters."""

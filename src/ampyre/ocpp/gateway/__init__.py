@@ -1,0 +1,1 @@
+"""The OCPP WebSocket gateway: handshake, live connections, and commands routed to them."""

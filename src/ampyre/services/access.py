@@ -1,0 +1,97 @@
+"""Who may do what: actors, permissions and the role → permission table.
+
+Every operator use case takes the ``Actor`` first and calls :func:`check_permission` before it
+reads or writes anything, so access rules hold whatever the entry point (REST API, CLI, web
+console). Roles are those of ARCHITECTURE.md "Who uses it".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ampyre.domain.errors import DomainError, Forbidden
+from ampyre.services.records import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person or program a use case runs for (a token name, a user, or "cli")."""
+
+    name: str
+    role: Role
+
+
+class Unauthenticated(DomainError):
+    """The caller could not be identified (unknown, malformed or revoked credentials)."""
+
+    code = "unauthenticated"
+
+
+class Permission(StrEnum):
+    STATIONS_READ = "stations:read"
+    STATIONS_WRITE = "stations:write"
+    """Register, edit, approve, reject and delete stations and their connectors."""
+    STATIONS_COMMAND = "stations:command"
+    """Send commands to stations (remote start/stop, unlock, availability, configuration...)."""
+    STATIONS_RESET = "stations:reset"
+    """Reboot a station (Reset): kept apart because it interrupts every session on it."""
+    LOCATIONS_READ = "locations:read"
+    LOCATIONS_WRITE = "locations:write"
+    ID_TAGS_READ = "id_tags:read"
+    ID_TAGS_WRITE = "id_tags:write"
+    TRANSACTIONS_READ = "transactions:read"
+    MESSAGE_LOG_READ = "message_log:read"
+    """Raw OCPP frames; they can hold id tags and configuration values."""
+    API_TOKENS_MANAGE = "api_tokens:manage"
+
+
+_READ_ALL = frozenset(
+    {
+        Permission.STATIONS_READ,
+        Permission.LOCATIONS_READ,
+        Permission.ID_TAGS_READ,
+        Permission.TRANSACTIONS_READ,
+        Permission.MESSAGE_LOG_READ,
+    }
+)
+_SITE_READ = frozenset(
+    {Permission.STATIONS_READ, Permission.LOCATIONS_READ, Permission.TRANSACTIONS_READ}
+)
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OPERATOR: frozenset(Permission) - {Permission.API_TOKENS_MANAGE},
+    Role.SUPPORT_L2: _READ_ALL
+    | {Permission.STATIONS_COMMAND, Permission.STATIONS_RESET, Permission.ID_TAGS_WRITE},
+    Role.SUPPORT_L1: _READ_ALL | {Permission.STATIONS_COMMAND},
+    Role.CALL_CENTRE: frozenset({Permission.STATIONS_READ, Permission.TRANSACTIONS_READ}),
+    Role.INSTALLER: frozenset(
+        {
+            Permission.STATIONS_READ,
+            Permission.MESSAGE_LOG_READ,
+            Permission.STATIONS_COMMAND,
+            Permission.STATIONS_RESET,
+        }
+    ),
+    Role.STATION_OWNER: _SITE_READ,
+    Role.READONLY: _SITE_READ,
+}
+"""What each role may do. Every role has an entry (checked by the unit tests)."""
+
+
+def permissions_of(role: Role) -> frozenset[Permission]:
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def has_permission(actor: Actor, permission: Permission) -> bool:
+    return permission in permissions_of(actor.role)
+
+
+def check_permission(actor: Actor, permission: Permission) -> None:
+    """Raise ``Forbidden`` unless the actor's role grants ``permission``."""
+    if not has_permission(actor, permission):
+        raise Forbidden(
+            f"role {actor.role.value} may not do this (needs permission {permission.value})"
+        )

@@ -1,0 +1,339 @@
+"""What happens when a station talks to Ampyre: connect, boot, status, authorise, transactions.
+
+These use cases are protocol-neutral: the OCPP 1.6 adapter (and later 2.0.1) translates frames
+into these calls. The hot paths (status, meter values, heartbeats) go through the batched
+``TelemetryWriter``; the rest runs in one unit of work per call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from ampyre.domain.id_tags import Authorization, AuthorizationStatus, decide_authorization
+from ampyre.domain.metering import MeterSample, register_reading_wh
+from ampyre.domain.station_secrets import verify_password
+from ampyre.domain.stations import BootInfo, RegistrationStatus, Station, StatusReport
+from ampyre.domain.transactions import (
+    StartRequest,
+    StopReason,
+    Transaction,
+    TransactionFlag,
+    is_offline_start,
+)
+from ampyre.services.ports import Clock, TelemetryWriter, UnitOfWorkFactory
+from ampyre.services.records import ConnectionEvent, LoggedFrame, MeterBatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPolicy:
+    """Operator settings that shape how stations are admitted and paced."""
+
+    unknown_stations: str = "reject"
+    """"reject", "pending" or "accept" (see ``config.UnknownStationPolicy``)."""
+    require_auth: bool = True
+    heartbeat_interval_s: int = 300
+    pending_retry_interval_s: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectDecision:
+    allowed: bool
+    reason: str
+    registration_status: RegistrationStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootDecision:
+    """The BootNotification answer: status, interval in seconds, and Ampyre's time."""
+
+    status: RegistrationStatus
+    interval_s: int
+    current_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StartOutcome:
+    transaction_id: int
+    authorization: Authorization
+    replayed: bool
+    """True when this start was seen before (retransmission or offline replay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StopRequest:
+    """A StopTransaction as received (OCPP 1.6 §4.10); meter in Wh."""
+
+    station_id: str
+    transaction_id: int
+    meter_stop_wh: int
+    station_time: datetime
+    received_at: datetime
+    reason: StopReason = StopReason.LOCAL
+    id_tag: str | None = None
+    transaction_data: tuple[MeterSample, ...] = ()
+
+
+class ChargePointService:
+    """Use cases triggered by stations. One instance per process, shared by all connections."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        telemetry: TelemetryWriter,
+        clock: Clock,
+        policy: GatewayPolicy,
+    ) -> None:
+        self._uow = uow_factory
+        self._telemetry = telemetry
+        self._clock = clock
+        self._policy = policy
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    async def check_connection(self, station_id: str, password: str | None) -> ConnectDecision:
+        """Decide at the WebSocket handshake whether the station may connect.
+
+        Security profile 1: the Basic-auth password must match the station's stored hash.
+        Unknown stations follow the policy; ``pending``/``accept`` register them on the spot.
+        """
+        async with self._uow() as uow:
+            station = await uow.stations.get(station_id)
+            if station is None:
+                if self._policy.unknown_stations == "reject":
+                    return ConnectDecision(False, "unknown station")
+                status = (
+                    RegistrationStatus.PENDING
+                    if self._policy.unknown_stations == "pending"
+                    else RegistrationStatus.ACCEPTED
+                )
+                station = Station(
+                    id=station_id, registration_status=status, created_at=self._clock.now()
+                )
+                await uow.stations.add(station)
+                await uow.commit()
+                log.info("unknown station %s registered as %s", station_id, status)
+                return ConnectDecision(True, "registered on first contact", status)
+        if station.registration_status is RegistrationStatus.REJECTED:
+            return ConnectDecision(False, "station is rejected by the operator")
+        if self._policy.require_auth and station.password_hash is not None:
+            if password is None:
+                return ConnectDecision(False, "password required")
+            if not verify_password(password, station.password_hash):
+                return ConnectDecision(False, "wrong password")
+        return ConnectDecision(True, "ok", station.registration_status)
+
+    async def do_connection_opened(self, station_id: str, ocpp_version: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            station = await uow.stations.get(station_id)
+            if station is None:
+                return
+            station.connected = True
+            station.ocpp_version = ocpp_version
+            station.last_seen_at = now
+            await uow.stations.update(station)
+            await uow.logs.add_connection_event(
+                ConnectionEvent(station_id, "connected", now, ocpp_version)
+            )
+            await uow.commit()
+
+    async def do_connection_closed(self, station_id: str, detail: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await uow.stations.set_connected(station_id, False, now)
+            await uow.logs.add_connection_event(
+                ConnectionEvent(station_id, "disconnected", now, detail)
+            )
+            await uow.commit()
+
+    async def do_boot(self, station_id: str, boot: BootInfo) -> BootDecision:
+        """OCPP 1.6 §4.2: keep the boot data and answer with the station's registration."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            station = await uow.stations.get(station_id)
+            if station is None:
+                return BootDecision(
+                    RegistrationStatus.REJECTED, self._policy.pending_retry_interval_s, now
+                )
+            station.apply_boot(boot, now)
+            station.last_seen_at = now
+            await uow.stations.update(station)
+            await uow.commit()
+        status = station.registration_status
+        interval = (
+            self._policy.heartbeat_interval_s
+            if status is RegistrationStatus.ACCEPTED
+            else self._policy.pending_retry_interval_s
+        )
+        return BootDecision(status, interval, now)
+
+    async def registration_status(self, station_id: str) -> RegistrationStatus | None:
+        async with self._uow() as uow:
+            station = await uow.stations.get(station_id)
+        return None if station is None else station.registration_status
+
+    def touch(self, station_id: str) -> datetime:
+        """A frame arrived: remember when (batched, not awaited). Returns Ampyre's time."""
+        now = self._clock.now()
+        self._telemetry.touch(station_id, now)
+        return now
+
+    def log_frame(self, frame: LoggedFrame) -> None:
+        self._telemetry.record_frame(frame)
+
+    async def do_status(self, report: StatusReport) -> None:
+        """Persist a connector (or station, connector 0) status and its history row."""
+        await self._telemetry.record_status(report)
+
+    async def check_authorize(self, station_id: str, id_tag: str) -> Authorization:
+        """OCPP 1.6 §4.1 Authorize: the tag's status, with ConcurrentTx for a tag in use."""
+        async with self._uow() as uow:
+            tag = await uow.id_tags.get(id_tag)
+            busy = tag is not None and await uow.transactions.has_active_for_tag(id_tag)
+        return decide_authorization(tag, now=self._clock.now(), has_other_active_transaction=busy)
+
+    async def do_start_transaction(
+        self, request: StartRequest, samples: tuple[MeterSample, ...] = ()
+    ) -> StartOutcome:
+        """OCPP 1.6 §4.8: record the start and answer a system-wide unique transactionId.
+
+        The same start (see ``StartRequest.start_key``) always gets the same id. A transaction
+        still open on the same connector is closed as stuck: a connector runs one at a time.
+        A start with a tag that is not accepted is still recorded (the station has started
+        it; it will stop it if configured to), flagged ``not_authorized``.
+        """
+        async with self._uow() as uow:
+            existing = await uow.transactions.get_by_start_key(request.start_key)
+            if existing is not None:
+                tag = await uow.id_tags.get(request.id_tag)
+                auth = decide_authorization(tag, now=self._clock.now())
+                return StartOutcome(existing.id, auth, replayed=True)
+            tag = await uow.id_tags.get(request.id_tag)
+            busy = tag is not None and await uow.transactions.has_active_for_tag(
+                request.id_tag,
+                excluding_station=request.station_id,
+                excluding_connector=request.connector_id,
+            )
+            auth = decide_authorization(
+                tag, now=request.received_at, has_other_active_transaction=busy
+            )
+            for stale in await uow.transactions.active_for_connector(
+                request.station_id, request.connector_id
+            ):
+                if stale.close_as_stuck(at=request.station_time, reason=StopReason.OTHER):
+                    await uow.transactions.update(stale)
+                    log.warning(
+                        "transaction %s on %s/%s closed: a new one started on the connector",
+                        stale.id,
+                        request.station_id,
+                        request.connector_id,
+                    )
+            transaction = Transaction(
+                id=0,
+                station_id=request.station_id,
+                connector_id=request.connector_id,
+                id_tag=request.id_tag,
+                meter_start_wh=request.meter_start_wh,
+                started_at=request.station_time,
+                start_received_at=request.received_at,
+                start_key=request.start_key,
+                auth_status=auth.status.value,
+                reservation_id=request.reservation_id,
+            )
+            if is_offline_start(request.station_time, request.received_at):
+                transaction.flags.add(TransactionFlag.STARTED_OFFLINE)
+            if not auth.accepted:
+                transaction.flags.add(TransactionFlag.NOT_AUTHORIZED)
+            transaction.id = await uow.transactions.add(transaction)
+            await uow.commit()
+        if samples:
+            await self._record_samples(
+                request.station_id, request.connector_id, transaction.id, samples
+            )
+        return StartOutcome(transaction.id, auth, replayed=False)
+
+    async def do_stop_transaction(self, request: StopRequest) -> Authorization | None:
+        """OCPP 1.6 §4.10: close the transaction once; a repeated stop changes nothing.
+
+        Returns the authorisation of the stop id tag (None when no tag was given). An unknown
+        transaction id is answered normally too (the station must be able to empty its queue),
+        and logged.
+        """
+        auth: Authorization | None = None
+        stopped = False
+        async with self._uow() as uow:
+            if request.id_tag is not None:
+                tag = await uow.id_tags.get(request.id_tag)
+                auth = decide_authorization(tag, now=self._clock.now())
+            transaction = await uow.transactions.get(request.transaction_id)
+            if transaction is None or transaction.station_id != request.station_id:
+                log.warning(
+                    "StopTransaction for unknown transaction %s from %s",
+                    request.transaction_id,
+                    request.station_id,
+                )
+                return auth
+            highest = await uow.transactions.max_register_wh(transaction.id)
+            stopped = transaction.stop(
+                meter_stop_wh=request.meter_stop_wh,
+                at=request.station_time,
+                received_at=request.received_at,
+                reason=request.reason,
+                id_tag=request.id_tag,
+            )
+            if stopped:
+                if highest is not None and request.meter_stop_wh < highest:
+                    transaction.flags.add(TransactionFlag.REGISTER_WENT_BACKWARDS)
+                await uow.transactions.update(transaction)
+                await uow.commit()
+        if stopped and request.transaction_data:
+            await self._record_samples(
+                request.station_id,
+                transaction.connector_id,
+                transaction.id,
+                request.transaction_data,
+            )
+        if auth is not None and auth.status is AuthorizationStatus.CONCURRENT_TX:
+            auth = Authorization(AuthorizationStatus.ACCEPTED, "ok", auth.expires_at)
+        return auth
+
+    async def do_meter_values(
+        self,
+        station_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        samples: tuple[MeterSample, ...],
+    ) -> None:
+        """OCPP 1.6 §4.7: persist every sampled value (durable before the answer)."""
+        await self._record_samples(station_id, connector_id, transaction_id, samples)
+
+    async def _record_samples(
+        self,
+        station_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        samples: tuple[MeterSample, ...],
+    ) -> None:
+        register_wh: int | None = None
+        register_at: datetime | None = None
+        for sample in samples:
+            reading = register_reading_wh(sample)
+            if reading is not None and (register_at is None or sample.timestamp >= register_at):
+                register_wh, register_at = reading, sample.timestamp
+        await self._telemetry.record_meter_values(
+            MeterBatch(
+                station_id=station_id,
+                connector_id=connector_id,
+                transaction_id=transaction_id,
+                received_at=self._clock.now(),
+                samples=samples,
+                register_wh=register_wh,
+                register_at=register_at,
+            )
+        )

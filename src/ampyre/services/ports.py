@@ -1,0 +1,260 @@
+"""Ports: what the use cases need from the outside world, as Protocols.
+
+Adapters live in ``ampyre.db`` (storage), ``ampyre.ocpp`` (station commands) and are wired in
+``ampyre.main``. Repositories convert between table rows and domain dataclasses; they never
+commit: the unit of work does.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from ampyre.domain.id_tags import IdTag
+from ampyre.domain.locations import Location
+from ampyre.domain.stations import Connector, RegistrationStatus, Station, StatusReport
+from ampyre.domain.transactions import Transaction
+from ampyre.services.records import (
+    ApiToken,
+    ConnectionEvent,
+    LoggedFrame,
+    MeterBatch,
+    Page,
+    StatusChange,
+    StoredSample,
+    TransactionFilter,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class LocationRepository(Protocol):
+    async def get(self, location_id: str) -> Location | None: ...
+    async def list(self, page: Page) -> list[Location]: ...
+    async def add(self, location: Location) -> None: ...
+    async def update(self, location: Location) -> None: ...
+    async def delete(self, location_id: str) -> None: ...
+    async def has_stations(self, location_id: str) -> bool: ...
+
+
+class StationRepository(Protocol):
+    async def get(self, station_id: str) -> Station | None: ...
+    async def list(
+        self,
+        page: Page,
+        *,
+        location_id: str | None = None,
+        registration_status: RegistrationStatus | None = None,
+        connected: bool | None = None,
+    ) -> builtins.list[Station]: ...
+    async def add(self, station: Station) -> None: ...
+    async def add_many(self, stations: Sequence[Station]) -> None: ...
+    async def update(self, station: Station) -> None:
+        """Write every field of ``station`` (identity, boot data, registration, presence)."""
+        ...
+
+    async def delete(self, station_id: str) -> None: ...
+    async def existing_ids(self, station_ids: Sequence[str]) -> set[str]: ...
+    async def set_connected(self, station_id: str, connected: bool, at: datetime) -> None: ...
+    async def mark_disconnected_if_silent(self, silent_since: datetime) -> builtins.list[str]:
+        """Set ``connected`` false for stations with no frame since ``silent_since``.
+
+        Returns the ids that changed, so their offline event can be recorded.
+        """
+        ...
+
+
+class ConnectorRepository(Protocol):
+    async def list_for_station(self, station_id: str) -> list[Connector]: ...
+    async def get(self, station_id: str, connector_id: int) -> Connector | None: ...
+    async def save(self, connector: Connector) -> None:
+        """Insert or update the connector (station_id, connector_id is the key)."""
+        ...
+
+    async def delete(self, station_id: str, connector_id: int) -> None: ...
+    async def status_history(
+        self, station_id: str, connector_id: int | None, page: Page
+    ) -> list[StatusChange]:
+        """Newest first; ``connector_id`` 0 is the station itself, None means all."""
+        ...
+
+
+class IdTagRepository(Protocol):
+    async def get(self, id_tag: str) -> IdTag | None: ...
+    async def list(self, page: Page, *, search: str | None = None) -> list[IdTag]: ...
+    async def add(self, tag: IdTag) -> None: ...
+    async def update(self, tag: IdTag) -> None: ...
+    async def delete(self, id_tag: str) -> None: ...
+
+
+class TransactionRepository(Protocol):
+    async def get(self, transaction_id: int) -> Transaction | None: ...
+    async def get_by_start_key(self, start_key: str) -> Transaction | None: ...
+    async def add(self, transaction: Transaction) -> int:
+        """Insert ``transaction`` (its ``id`` is ignored) and return the new system-wide id."""
+        ...
+
+    async def update(self, transaction: Transaction) -> None: ...
+    async def active_for_connector(
+        self, station_id: str, connector_id: int
+    ) -> list[Transaction]: ...
+    async def active_for_station(self, station_id: str) -> list[Transaction]: ...
+    async def has_active_for_tag(
+        self,
+        id_tag: str,
+        *,
+        excluding_station: str | None = None,
+        excluding_connector: int | None = None,
+    ) -> bool: ...
+    async def list(self, flt: TransactionFilter, page: Page) -> list[Transaction]:
+        """Newest start first."""
+        ...
+
+    async def samples(self, transaction_id: int) -> builtins.list[StoredSample]:
+        """All meter samples of a transaction, oldest first."""
+        ...
+
+    async def max_register_wh(self, transaction_id: int) -> int | None:
+        """Highest import-register reading stored for the transaction, in Wh."""
+        ...
+
+    async def stuck_after_boot(self, booted_before: datetime) -> builtins.list[Transaction]:
+        """Active transactions whose station booted after the transaction started, at a time
+        before ``booted_before``, and that had no meter reading since that boot."""
+        ...
+
+
+class ApiTokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> int: ...
+    async def get_by_hash(self, token_hash: str) -> ApiToken | None: ...
+    async def list(self) -> list[ApiToken]: ...
+    async def revoke(self, token_id: int, at: datetime) -> bool: ...
+
+
+class LogRepository(Protocol):
+    """Read side of the OCPP message log and the connection history."""
+
+    async def frames(
+        self,
+        page: Page,
+        *,
+        station_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[LoggedFrame]:
+        """Newest first."""
+        ...
+
+    async def connection_events(self, station_id: str, page: Page) -> list[ConnectionEvent]: ...
+    async def add_connection_event(self, event: ConnectionEvent) -> None: ...
+    async def delete_frames_before(self, before: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: ``async with uow: ...; await uow.commit()``.
+
+    Leaving the block without ``commit()`` rolls everything back, so no use case can leave
+    half-written rows.
+    """
+
+    locations: LocationRepository
+    stations: StationRepository
+    connectors: ConnectorRepository
+    id_tags: IdTagRepository
+    transactions: TransactionRepository
+    api_tokens: ApiTokenRepository
+    logs: LogRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class TelemetryWriter(Protocol):
+    """High-volume writes, batched across stations and committed together (group commit).
+
+    ``record_status`` and ``record_meter_values`` return once the data is durable, so the
+    OCPP answer is only sent after that; ``record_frame`` and ``touch`` are fire-and-forget
+    (flushed within the batch interval and at shutdown).
+    """
+
+    async def record_status(self, report: StatusReport) -> None: ...
+    async def record_meter_values(self, batch: MeterBatch) -> None: ...
+    def record_frame(self, frame: LoggedFrame) -> None: ...
+    def touch(self, station_id: str, at: datetime) -> None:
+        """Note that a frame arrived from the station at ``at`` (last seen)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A station's answer to a command: its ``status`` field (when the message has one) and
+    the whole answer payload as received."""
+
+    status: str | None
+    payload: dict[str, Any]
+
+
+class StationCommands(Protocol):
+    """Commands to connected stations, independent of the OCPP version they speak.
+
+    Every method raises ``StationNotConnected`` at once when the station has no connection,
+    ``CommandTimeout`` when no answer comes within ``timeout`` seconds and ``CommandFailed``
+    when the station answers with a CALLERROR. The OCPP adapter translates to the station's
+    protocol version.
+    """
+
+    def is_connected(self, station_id: str) -> bool: ...
+    def connected_ids(self) -> list[str]: ...
+    async def remote_start(
+        self, station_id: str, *, id_tag: str, connector_id: int | None, timeout: float
+    ) -> CommandResult: ...
+    async def remote_stop(
+        self, station_id: str, *, transaction_id: int, timeout: float
+    ) -> CommandResult: ...
+    async def reset(self, station_id: str, *, hard: bool, timeout: float) -> CommandResult: ...
+    async def unlock_connector(
+        self, station_id: str, *, connector_id: int, timeout: float
+    ) -> CommandResult: ...
+    async def change_availability(
+        self, station_id: str, *, connector_id: int, operative: bool, timeout: float
+    ) -> CommandResult: ...
+    async def get_configuration(
+        self, station_id: str, *, keys: Sequence[str], timeout: float
+    ) -> CommandResult: ...
+    async def change_configuration(
+        self, station_id: str, *, key: str, value: str, timeout: float
+    ) -> CommandResult: ...
+    async def trigger_message(
+        self, station_id: str, *, message: str, connector_id: int | None, timeout: float
+    ) -> CommandResult: ...
+    async def clear_cache(self, station_id: str, *, timeout: float) -> CommandResult: ...
+    async def data_transfer(
+        self,
+        station_id: str,
+        *,
+        vendor_id: str,
+        message_id: str | None,
+        data: str | None,
+        timeout: float,
+    ) -> CommandResult: ...
+    async def disconnect(self, station_id: str, *, reason: str) -> None: ...
