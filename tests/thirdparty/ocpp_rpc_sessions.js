@@ -11,6 +11,7 @@ function sampledValues(energyWh, powerW) {
   const values = [
     { value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic', location: 'Outlet' },
     { value: String(powerW), measurand: 'Power.Active.Import', unit: 'W', context: 'Sample.Periodic' },
+    { value: '22000', measurand: 'Power.Offered', unit: 'W', context: 'Sample.Periodic' },
   ];
   for (const phase of ['L1', 'L2', 'L3']) {
     values.push({ value: (powerW / 3 / 230).toFixed(1), measurand: 'Current.Import', unit: 'A', phase, context: 'Sample.Periodic' });

@@ -1,0 +1,5 @@
+"""``python -m ampyre`` runs the ``ampyre`` command."""
+
+from ampyre.cli import app
+
+app()
