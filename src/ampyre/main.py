@@ -25,6 +25,7 @@ from ampyre.ocpp.gateway.endpoint import GatewaySettings, OcppGateway
 from ampyre.ocpp.gateway.registry import ConnectionRegistry
 from ampyre.ocpp.rpc import OcppVersion, registry_for
 from ampyre.services.charge_points import ChargePointService, GatewayPolicy
+from ampyre.services.charging_limits import LimitEnforcer
 from ampyre.services.clock import SystemClock
 from ampyre.services.commands import CommandService
 from ampyre.services.health import HealthService
@@ -34,6 +35,8 @@ from ampyre.workers.periodic import PeriodicJobs, schedule_health_jobs
 log = logging.getLogger(__name__)
 
 HEALTH_PERIOD_S = 30.0
+LIMIT_CHECK_PERIOD_S = 10.0
+"""Time limits of operator-started sessions are enforced within this many seconds."""
 
 
 @dataclass(slots=True)
@@ -47,6 +50,7 @@ class Components:
     telemetry: BatchedTelemetryWriter
     charge_points: ChargePointService
     registry: ConnectionRegistry
+    limits: LimitEnforcer
     commands: CommandService
     health: HealthService
 
@@ -56,6 +60,8 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
     engine = create_engine(settings.database_url)
     uows = uow_factory(engine)
     telemetry = BatchedTelemetryWriter(engine)
+    registry = ConnectionRegistry()
+    limits = LimitEnforcer(registry, clock, command_timeout_s=settings.ocpp_command_timeout_s)
     charge_points = ChargePointService(
         uows,
         telemetry,
@@ -66,8 +72,8 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
             heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
             pending_retry_interval_s=settings.ocpp_pending_retry_interval_s,
         ),
+        limits,
     )
-    registry = ConnectionRegistry()
     return Components(
         settings=settings,
         clock=clock,
@@ -76,7 +82,8 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         telemetry=telemetry,
         charge_points=charge_points,
         registry=registry,
-        commands=CommandService(uows, registry, settings.ocpp_command_timeout_s),
+        limits=limits,
+        commands=CommandService(uows, registry, settings.ocpp_command_timeout_s, clock),
         health=HealthService(
             uows,
             clock,
@@ -114,8 +121,14 @@ def build_app(components: Components, *, background_jobs: bool = True) -> Starle
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         registry_for(OcppVersion.V16).warm()
         await components.telemetry.start()
+        await components.limits.load(components.uow_factory)
         jobs = PeriodicJobs()
         if background_jobs:
+
+            async def check_time_limits() -> None:
+                components.limits.check_deadlines()
+
+            jobs.every(LIMIT_CHECK_PERIOD_S, "charging-limits", check_time_limits)
             loop = asyncio.get_running_loop()
             schedule_health_jobs(
                 jobs,
@@ -129,6 +142,7 @@ def build_app(components: Components, *, background_jobs: bool = True) -> Starle
             yield
         finally:
             await jobs.stop()
+            await components.limits.close()
             await components.registry.close_all("server shutting down")
             await components.telemetry.stop()
             await components.engine.dispose()

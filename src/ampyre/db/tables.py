@@ -158,10 +158,30 @@ transactions = sa.Table(
     sa.Column("stop_reason", sa.String(32), nullable=True),
     sa.Column("stop_id_tag", ID_TAG, nullable=True),
     sa.Column("flags", sa.JSON(), nullable=False),
+    sa.Column("energy_limit_wh", sa.Integer(), nullable=True),
+    sa.Column("duration_limit_s", sa.Integer(), nullable=True),
     sa.UniqueConstraint("start_key", name="uq_transactions_start_key"),
     sa.Index("ix_transactions_station_id_state", "station_id", "state"),
     sa.Index("ix_transactions_id_tag_state", "id_tag", "state"),
     sa.Index("ix_transactions_started_at", "started_at"),
+    sqlite_autoincrement=True,
+)
+
+remote_starts = sa.Table(
+    "remote_starts",
+    metadata,
+    # Remote starts waiting for (or claimed by) the station's StartTransaction.
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("id_tag", ID_TAG, nullable=False),
+    sa.Column("connector_id", sa.Integer(), nullable=True),
+    sa.Column("energy_limit_wh", sa.Integer(), nullable=True),
+    sa.Column("duration_limit_s", sa.Integer(), nullable=True),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("transaction_id", sa.Integer(), nullable=True),
+    sa.Index("ix_remote_starts_station_id_id_tag", "station_id", "id_tag"),
     sqlite_autoincrement=True,
 )
 

@@ -12,6 +12,7 @@ from ampyre.db.repositories.connectors import SqlConnectorRepository
 from ampyre.db.repositories.id_tags import SqlIdTagRepository
 from ampyre.db.repositories.locations import SqlLocationRepository
 from ampyre.db.repositories.logs import SqlLogRepository
+from ampyre.db.repositories.remote_starts import SqlRemoteStartRepository
 from ampyre.db.repositories.stations import SqlStationRepository
 from ampyre.db.repositories.transactions import SqlTransactionRepository
 from ampyre.services.ports import (
@@ -20,6 +21,7 @@ from ampyre.services.ports import (
     IdTagRepository,
     LocationRepository,
     LogRepository,
+    RemoteStartRepository,
     StationRepository,
     TransactionRepository,
     UnitOfWorkFactory,
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
     connectors: ConnectorRepository
     id_tags: IdTagRepository
     transactions: TransactionRepository
+    remote_starts: RemoteStartRepository
     api_tokens: ApiTokenRepository
     logs: LogRepository
 
@@ -62,6 +65,7 @@ class SqlUnitOfWork:
         self.connectors = SqlConnectorRepository(conn)
         self.id_tags = SqlIdTagRepository(conn)
         self.transactions = SqlTransactionRepository(conn)
+        self.remote_starts = SqlRemoteStartRepository(conn)
         self.api_tokens = SqlApiTokenRepository(conn)
         self.logs = SqlLogRepository(conn)
         return self

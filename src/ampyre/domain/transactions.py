@@ -118,6 +118,9 @@ class Transaction:
     stop_reason: StopReason | None = None
     stop_id_tag: str | None = None
     flags: set[TransactionFlag] = field(default_factory=set)
+    energy_limit_wh: int | None = None
+    """Set when an operator started the session with an energy limit (see charging_limits)."""
+    duration_limit_s: int | None = None
 
     @property
     def active(self) -> bool:

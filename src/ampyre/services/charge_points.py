@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from ampyre.domain.charging_limits import RemoteStartRequest
 from ampyre.domain.id_tags import Authorization, AuthorizationStatus, decide_authorization
 from ampyre.domain.metering import MeterSample, register_reading_wh
 from ampyre.domain.station_secrets import verify_password
@@ -22,7 +23,8 @@ from ampyre.domain.transactions import (
     TransactionFlag,
     is_offline_start,
 )
-from ampyre.services.ports import Clock, TelemetryWriter, UnitOfWorkFactory
+from ampyre.services.charging_limits import LimitEnforcer
+from ampyre.services.ports import Clock, TelemetryWriter, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import ConnectionEvent, LoggedFrame, MeterBatch
 
 log = logging.getLogger(__name__)
@@ -86,11 +88,13 @@ class ChargePointService:
         telemetry: TelemetryWriter,
         clock: Clock,
         policy: GatewayPolicy,
+        limits: LimitEnforcer | None = None,
     ) -> None:
         self._uow = uow_factory
         self._telemetry = telemetry
         self._clock = clock
         self._policy = policy
+        self._limits = limits
 
     @property
     def clock(self) -> Clock:
@@ -250,13 +254,36 @@ class ChargePointService:
                 transaction.flags.add(TransactionFlag.STARTED_OFFLINE)
             if not auth.accepted:
                 transaction.flags.add(TransactionFlag.NOT_AUTHORIZED)
+            remote = await self._remote_start_for(uow, request)
+            if remote is not None and remote.limit is not None:
+                transaction.energy_limit_wh = remote.limit.energy_wh
+                transaction.duration_limit_s = remote.limit.duration_s
             transaction.id = await uow.transactions.add(transaction)
+            if remote is not None and remote.id is not None:
+                await uow.remote_starts.claim(remote.id, transaction.id)
             await uow.commit()
+        if self._limits is not None:
+            self._limits.watch(transaction)
         if samples:
             await self._record_samples(
                 request.station_id, request.connector_id, transaction.id, samples
             )
         return StartOutcome(transaction.id, auth, replayed=False)
+
+    @staticmethod
+    async def _remote_start_for(
+        uow: UnitOfWork, request: StartRequest
+    ) -> RemoteStartRequest | None:
+        """The operator's remote start this StartTransaction answers, if any (oldest first)."""
+        for candidate in await uow.remote_starts.open_for(request.station_id, request.id_tag):
+            if candidate.matches(
+                station_id=request.station_id,
+                id_tag=request.id_tag,
+                connector_id=request.connector_id,
+                at=request.received_at,
+            ):
+                return candidate
+        return None
 
     async def do_stop_transaction(self, request: StopRequest) -> Authorization | None:
         """OCPP 1.6 §4.10: close the transaction once; a repeated stop changes nothing.
@@ -292,6 +319,8 @@ class ChargePointService:
                     transaction.flags.add(TransactionFlag.REGISTER_WENT_BACKWARDS)
                 await uow.transactions.update(transaction)
                 await uow.commit()
+        if self._limits is not None:
+            self._limits.forget(request.transaction_id)
         if stopped and request.transaction_data:
             await self._record_samples(
                 request.station_id,
@@ -337,3 +366,5 @@ class ChargePointService:
                 register_at=register_at,
             )
         )
+        if self._limits is not None:
+            self._limits.observe(transaction_id, register_wh, self._clock.now())

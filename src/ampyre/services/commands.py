@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from ampyre.domain.charging_limits import (
+    REMOTE_START_VALIDITY_S,
+    ChargingLimit,
+    RemoteStartRequest,
+)
 from ampyre.domain.errors import NotFound, ValidationFailed
 from ampyre.domain.id_tags import validate_id_tag
 from ampyre.services.errors import StationNotConnected
-from ampyre.services.ports import CommandResult, StationCommands, UnitOfWorkFactory
+from ampyre.services.ports import Clock, CommandResult, StationCommands, UnitOfWorkFactory
 
 TRIGGERABLE_MESSAGES = (
     "BootNotification",
@@ -31,6 +37,7 @@ class CommandService:
     uow_factory: UnitOfWorkFactory
     stations: StationCommands
     timeout_s: float
+    clock: Clock
 
     async def _require_connected(self, station_id: str) -> None:
         async with self.uow_factory() as uow:
@@ -40,16 +47,51 @@ class CommandService:
             raise StationNotConnected(f"station {station_id} is not connected")
 
     async def do_remote_start(
-        self, station_id: str, *, id_tag: str, connector_id: int | None
+        self,
+        station_id: str,
+        *,
+        id_tag: str,
+        connector_id: int | None,
+        limit: ChargingLimit | None = None,
+        requested_by: str = "operator",
     ) -> CommandResult:
-        """OCPP 1.6 §5.11 RemoteStartTransaction; ``connector_id`` None lets the station pick."""
+        """OCPP 1.6 §5.11 RemoteStartTransaction; ``connector_id`` None lets the station pick.
+
+        The request is recorded first, so the station's StartTransaction (which may arrive
+        before its answer to this command) finds it and the transaction inherits ``limit``.
+        If the station does not accept, the record is removed again.
+        """
         validate_id_tag(id_tag)
         if connector_id is not None and connector_id < 1:
             raise ValidationFailed("connector ids start at 1")
         await self._require_connected(station_id)
-        return await self.stations.remote_start(
-            station_id, id_tag=id_tag, connector_id=connector_id, timeout=self.timeout_s
-        )
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            request_id = await uow.remote_starts.add(
+                RemoteStartRequest(
+                    id=None,
+                    station_id=station_id,
+                    id_tag=id_tag,
+                    connector_id=connector_id,
+                    limit=limit,
+                    requested_by=requested_by,
+                    requested_at=now,
+                    expires_at=now + timedelta(seconds=REMOTE_START_VALIDITY_S),
+                )
+            )
+            await uow.commit()
+        accepted = False
+        try:
+            result = await self.stations.remote_start(
+                station_id, id_tag=id_tag, connector_id=connector_id, timeout=self.timeout_s
+            )
+            accepted = result.status == "Accepted"
+            return result
+        finally:
+            if not accepted:
+                async with self.uow_factory() as uow:
+                    await uow.remote_starts.delete(request_id)
+                    await uow.commit()
 
     async def do_remote_stop(self, transaction_id: int) -> CommandResult:
         """OCPP 1.6 §5.12 RemoteStopTransaction of an active transaction."""

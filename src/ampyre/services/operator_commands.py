@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ampyre.domain.charging_limits import ChargingLimit
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.commands import CommandService
 from ampyre.services.ports import CommandResult
@@ -20,11 +21,23 @@ class OperatorCommands:
     commands: CommandService
 
     async def do_remote_start(
-        self, actor: Actor, station_id: str, *, id_tag: str, connector_id: int | None
+        self,
+        actor: Actor,
+        station_id: str,
+        *,
+        id_tag: str,
+        connector_id: int | None,
+        limit: ChargingLimit | None = None,
     ) -> CommandResult:
+        """Start a session as the operator or on behalf of the tag's owner, optionally with
+        an energy and/or time limit that Ampyre enforces."""
         check_permission(actor, Permission.STATIONS_COMMAND)
         return await self.commands.do_remote_start(
-            station_id, id_tag=id_tag, connector_id=connector_id
+            station_id,
+            id_tag=id_tag,
+            connector_id=connector_id,
+            limit=limit,
+            requested_by=actor.name,
         )
 
     async def do_remote_stop(self, actor: Actor, transaction_id: int) -> CommandResult:

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from ampyre.domain.charging_limits import RemoteStartRequest
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
 from ampyre.domain.stations import Connector, RegistrationStatus, Station, StatusReport
@@ -126,9 +127,25 @@ class TransactionRepository(Protocol):
         """Highest import-register reading stored for the transaction, in Wh."""
         ...
 
+    async def active_with_limits(self) -> builtins.list[Transaction]:
+        """Active transactions that carry an energy or time limit."""
+        ...
+
     async def stuck_after_boot(self, booted_before: datetime) -> builtins.list[Transaction]:
         """Active transactions whose station booted after the transaction started, at a time
         before ``booted_before``, and that had no meter reading since that boot."""
+        ...
+
+
+class RemoteStartRepository(Protocol):
+    async def add(self, request: RemoteStartRequest) -> int: ...
+    async def delete(self, request_id: int) -> None: ...
+    async def open_for(self, station_id: str, id_tag: str) -> list[RemoteStartRequest]:
+        """Unclaimed requests for this station and tag, oldest first."""
+        ...
+
+    async def claim(self, request_id: int, transaction_id: int) -> None:
+        """Link the request to the transaction it started (it is then no longer open)."""
         ...
 
 
@@ -171,6 +188,7 @@ class UnitOfWork(Protocol):
     connectors: ConnectorRepository
     id_tags: IdTagRepository
     transactions: TransactionRepository
+    remote_starts: RemoteStartRepository
     api_tokens: ApiTokenRepository
     logs: LogRepository
 

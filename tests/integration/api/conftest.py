@@ -24,7 +24,7 @@ from ampyre.db.engine import create_engine
 from ampyre.db.schema import upgrade
 from ampyre.db.uow import uow_factory
 from ampyre.services.api_tokens import ApiTokenService
-from ampyre.services.clock import FixedClock
+from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
 from ampyre.services.ports import UnitOfWorkFactory
 from ampyre.services.records import Role
@@ -101,7 +101,7 @@ def station_commands() -> ScriptedStationCommands:
 async def client(
     uow: UnitOfWorkFactory, clock: FixedClock, station_commands: ScriptedStationCommands
 ) -> AsyncIterator[httpx.AsyncClient]:
-    commands = CommandService(uow, station_commands, timeout_s=2.0)
+    commands = CommandService(uow, station_commands, timeout_s=2.0, clock=SystemClock())
     app = build_api(ApiContext(uow_factory=uow, clock=clock, commands=commands))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:

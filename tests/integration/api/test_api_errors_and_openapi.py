@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from ampyre.api.app import build_api
 from ampyre.api.context import ApiContext
-from ampyre.services.clock import FixedClock
+from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
 from ampyre.services.ports import UnitOfWorkFactory
 
@@ -79,7 +79,7 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(
 
 
 async def test_mounted_under_api_v1(uow: UnitOfWorkFactory, clock: FixedClock) -> None:
-    commands = CommandService(uow, ScriptedStationCommands(), timeout_s=1.0)
+    commands = CommandService(uow, ScriptedStationCommands(), timeout_s=1.0, clock=SystemClock())
     main = FastAPI()
     main.mount("/api/v1", build_api(ApiContext(uow, clock, commands)))
     transport = httpx.ASGITransport(app=main)

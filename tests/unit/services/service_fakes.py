@@ -16,6 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
+from ampyre.domain.charging_limits import RemoteStartRequest
 from ampyre.domain.errors import Conflict
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
@@ -28,6 +29,7 @@ from ampyre.services.ports import (
     IdTagRepository,
     LocationRepository,
     LogRepository,
+    RemoteStartRepository,
     StationRepository,
     TransactionRepository,
 )
@@ -54,6 +56,7 @@ class MemoryState:
     api_tokens: dict[int, ApiToken] = field(default_factory=dict)
     frames: list[LoggedFrame] = field(default_factory=list)
     connection_events: list[ConnectionEvent] = field(default_factory=list)
+    remote_starts: dict[int, RemoteStartRequest] = field(default_factory=dict)
 
 
 T = TypeVar("T")
@@ -261,6 +264,37 @@ class MemoryTransactions:
     async def stuck_after_boot(self, booted_before: datetime) -> builtins.list[Transaction]:
         return []
 
+    async def active_with_limits(self) -> builtins.list[Transaction]:
+        return [
+            t
+            for t in self._s.transactions.values()
+            if t.active and (t.energy_limit_wh is not None or t.duration_limit_s is not None)
+        ]
+
+
+class MemoryRemoteStarts:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, request: RemoteStartRequest) -> int:
+        new_id = max(self._s.remote_starts, default=0) + 1
+        self._s.remote_starts[new_id] = replace(request, id=new_id)
+        return new_id
+
+    async def delete(self, request_id: int) -> None:
+        self._s.remote_starts.pop(request_id, None)
+
+    async def open_for(self, station_id: str, id_tag: str) -> builtins.list[RemoteStartRequest]:
+        return [
+            r
+            for r in self._s.remote_starts.values()
+            if r.station_id == station_id and r.id_tag == id_tag and r.transaction_id is None
+        ]
+
+    async def claim(self, request_id: int, transaction_id: int) -> None:
+        request = self._s.remote_starts[request_id]
+        self._s.remote_starts[request_id] = replace(request, transaction_id=transaction_id)
+
 
 class MemoryApiTokens:
     def __init__(self, state: MemoryState) -> None:
@@ -328,6 +362,7 @@ class MemoryUnitOfWork:
     connectors: ConnectorRepository
     id_tags: IdTagRepository
     transactions: TransactionRepository
+    remote_starts: RemoteStartRepository
     api_tokens: ApiTokenRepository
     logs: LogRepository
 
@@ -342,6 +377,7 @@ class MemoryUnitOfWork:
         self.connectors = MemoryConnectors(state)
         self.id_tags = MemoryIdTags(state)
         self.transactions = MemoryTransactions(state)
+        self.remote_starts = MemoryRemoteStarts(state)
         self.api_tokens = MemoryApiTokens(state)
         self.logs = MemoryLogs(state)
 

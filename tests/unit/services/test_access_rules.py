@@ -105,7 +105,9 @@ def _services() -> Services:
         tags=IdTagService(store),
         tokens=ApiTokenService(store, clock),
         queries=QueryService(store),
-        commands=OperatorCommands(CommandService(store, station_commands, timeout_s=1)),
+        commands=OperatorCommands(
+            CommandService(store, station_commands, timeout_s=1, clock=clock)
+        ),
     )
 
 

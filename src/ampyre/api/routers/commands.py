@@ -38,7 +38,11 @@ async def remote_start(
     station_id: StationId, body: RemoteStartBody, services: Services, actor: Commander
 ) -> CommandResultOut:
     result = await services.commands.do_remote_start(
-        actor, station_id, id_tag=body.id_tag, connector_id=body.connector_id
+        actor,
+        station_id,
+        id_tag=body.id_tag,
+        connector_id=body.connector_id,
+        limit=body.charging_limit(),
     )
     return CommandResultOut.from_result(result)
 

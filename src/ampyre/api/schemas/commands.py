@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ampyre.api.schemas.common import ApiModel
+from ampyre.domain.charging_limits import ChargingLimit
 from ampyre.services.commands import TRIGGERABLE_MESSAGES
 from ampyre.services.ports import CommandResult
 
 
 class RemoteStartBody(ApiModel):
-    id_tag: str = Field(min_length=1, max_length=20, examples=["04A2B3C4D5E6F7"])
+    id_tag: str = Field(
+        min_length=1,
+        max_length=20,
+        examples=["04A2B3C4D5E6F7"],
+        description="The tag the session runs under: the operator's own or a customer's.",
+    )
     connector_id: int | None = Field(
         default=None, ge=1, description="Leave out to let the station choose."
     )
+    limit_kwh: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        decimal_places=3,
+        description="Stop the session once this much energy was delivered (kWh, up to 3 "
+        "decimals). Enforced by Ampyre from the meter values.",
+        examples=["20.5"],
+    )
+    limit_minutes: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_080,
+        description="Stop the session this many minutes after it started.",
+        examples=[45],
+    )
+
+    def charging_limit(self) -> ChargingLimit | None:
+        if self.limit_kwh is None and self.limit_minutes is None:
+            return None
+        return ChargingLimit(
+            energy_wh=None if self.limit_kwh is None else int(self.limit_kwh * 1000),
+            duration_s=None if self.limit_minutes is None else self.limit_minutes * 60,
+        )
 
 
 class ResetBody(ApiModel):

@@ -31,6 +31,12 @@ class TransactionOut(BaseModel):
     stop_reason: StopReason | None
     stop_id_tag: str | None
     flags: list[TransactionFlag] = Field(description="Reasons for an operator to review it.")
+    energy_limit_wh: int | None = Field(
+        default=None, description="Energy limit set by an operator's remote start, Wh."
+    )
+    duration_limit_s: int | None = Field(
+        default=None, description="Time limit set by an operator's remote start, seconds."
+    )
 
     @classmethod
     def from_domain(cls, transaction: Transaction) -> TransactionOut:
@@ -58,6 +64,8 @@ def _transaction_fields(t: Transaction) -> dict[str, object]:
         "stop_reason": t.stop_reason,
         "stop_id_tag": t.stop_id_tag,
         "flags": sorted(t.flags),
+        "energy_limit_wh": t.energy_limit_wh,
+        "duration_limit_s": t.duration_limit_s,
     }
 
 

@@ -159,6 +159,19 @@ class SqlTransactionRepository:
         )
         return highest
 
+    async def active_with_limits(self) -> builtins.list[Transaction]:
+        return await self._many(
+            sa.select(transactions)
+            .where(
+                transactions.c.state == _ACTIVE,
+                sa.or_(
+                    transactions.c.energy_limit_wh.is_not(None),
+                    transactions.c.duration_limit_s.is_not(None),
+                ),
+            )
+            .order_by(*_OLDEST_FIRST)
+        )
+
     async def stuck_after_boot(self, booted_before: datetime) -> builtins.list[Transaction]:
         """Active transactions the station has evidently forgotten: the station booted after
         Ampyre received the start, that boot was before ``booted_before`` (the grace period
@@ -218,6 +231,8 @@ def _columns(transaction: Transaction) -> dict[str, Any]:
         "stop_reason": None if transaction.stop_reason is None else transaction.stop_reason.value,
         "stop_id_tag": transaction.stop_id_tag,
         "flags": sorted(flag.value for flag in transaction.flags),
+        "energy_limit_wh": transaction.energy_limit_wh,
+        "duration_limit_s": transaction.duration_limit_s,
     }
 
 
@@ -242,4 +257,6 @@ def _transaction(row: AnyRow) -> Transaction:
         stop_reason=None if row.stop_reason is None else StopReason(row.stop_reason),
         stop_id_tag=row.stop_id_tag,
         flags={TransactionFlag(flag) for flag in row.flags},
+        energy_limit_wh=row.energy_limit_wh,
+        duration_limit_s=row.duration_limit_s,
     )

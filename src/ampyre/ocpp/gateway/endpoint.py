@@ -74,6 +74,7 @@ class OcppGateway:
         self._service = service
         self._registry = registry
         self._settings = settings
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def handle(self, websocket: WebSocket) -> None:
         """Serve one station connection (the Starlette WebSocket route endpoint)."""
@@ -135,7 +136,11 @@ class OcppGateway:
         previous = self._registry.add(live)
         if previous is not None:
             log.info("station %s reconnected: closing its previous connection", station_id)
-            await previous.rpc.close(1000, "replaced by a new connection")
+            # Closing may wait for a closing handshake the vanished peer never completes:
+            # never let it delay serving the new connection.
+            closing = asyncio.create_task(previous.rpc.close(1000, "replaced by a new connection"))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         detail = "closed"
         try:
             await service.do_connection_opened(station_id, version.value)
