@@ -147,6 +147,10 @@ class TestStation:
             },
         )
 
+    async def wait_closed(self, timeout: float = 5) -> None:
+        """Wait until Ampyre (or the network) closed the connection."""
+        await asyncio.wait_for(self._task, timeout)
+
     async def close(self) -> None:
         await self.rpc.close()
         with contextlib.suppress(Exception):
