@@ -147,9 +147,9 @@ class TestStation:
             },
         )
 
-    async def wait_closed(self, timeout: float = 5) -> None:
-        """Wait until Ampyre (or the network) closed the connection."""
-        await asyncio.wait_for(self._task, timeout)
+    async def wait_closed(self) -> None:
+        """Wait (up to 5 s) until Ampyre (or the network) closed the connection."""
+        await asyncio.wait_for(self._task, 5)
 
     async def close(self) -> None:
         await self.rpc.close()

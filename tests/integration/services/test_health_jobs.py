@@ -85,9 +85,11 @@ async def test_transaction_stopped_by_the_station_after_reboot_is_left_alone(
     async with uow() as work:
         stopped = await work.transactions.get(tx)
         running = await work.transactions.get(other)
-    assert stopped is not None and stopped.stop_reason is StopReason.POWER_LOSS
+    assert stopped is not None
+    assert stopped.stop_reason is StopReason.POWER_LOSS
     assert TransactionFlag.CLOSED_BY_CSMS not in stopped.flags
-    assert running is not None and running.active
+    assert running is not None
+    assert running.active
 
 
 async def test_a_new_start_on_the_same_connector_closes_the_stale_one(
@@ -100,9 +102,11 @@ async def test_a_new_start_on_the_same_connector_closes_the_stale_one(
     async with uow() as work:
         old = await work.transactions.get(stale)
         new = await work.transactions.get(fresh)
-    assert old is not None and not old.active
+    assert old is not None
+    assert not old.active
     assert TransactionFlag.CLOSED_BY_CSMS in old.flags
-    assert new is not None and new.active
+    assert new is not None
+    assert new.active
 
 
 async def test_silent_stations_go_offline_with_a_history_entry(
@@ -123,6 +127,7 @@ async def test_silent_stations_go_offline_with_a_history_entry(
     async with uow() as work:
         cp1 = await work.stations.get("CP-1")
         events = await work.logs.connection_events("CP-1", Page())
-    assert cp1 is not None and not cp1.connected
+    assert cp1 is not None
+    assert not cp1.connected
     assert [e.event for e in events] == ["disconnected", "connected"]
     assert events[0].detail == "no frame received"
