@@ -21,7 +21,7 @@ from multiprocessing.synchronize import Barrier
 from typing import Any
 
 import uvloop
-from loadgen_stats import merge_counters, percentiles, split_evenly
+from loadgen_stats import merge_counters, p99_by_window, percentiles, split_evenly
 from loadgen_worker import Worker, WorkerConfig
 
 SCENARIOS = ("mixed", "connections")
@@ -126,15 +126,29 @@ def run_processes(configs: list[WorkerConfig]) -> list[dict[str, Any]]:
 def merge(summaries: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
     """One summary for all processes: sums, max durations, percentiles over all samples."""
     latencies: array[float] = array("d")
+    answered_at: array[float] = array("d")
     handshakes: array[float] = array("d")
+    by_action: dict[str, array[float]] = {}
     for summary in summaries:
         latencies.frombytes(summary["_latencies"])
+        answered_at.frombytes(summary["_answered_at"])
         handshakes.frombytes(summary["_handshakes"])
+        for action, raw in summary["_latencies_by_action"].items():
+            by_action.setdefault(action, array("d")).frombytes(raw)
 
     def total(key: str) -> int:
         return sum(int(s[key]) for s in summaries)
 
     duration = max(float(s["duration_s"]) for s in summaries)
+    phases = {
+        name: pick(s["phases"][name] for s in summaries)
+        for name, pick in (
+            ("connect_start", min),
+            ("connect_end", max),
+            ("load_start", min),
+            ("load_end", max),
+        )
+    }
     return {
         "scenario": args.scenario,
         "url": args.url,
@@ -156,6 +170,7 @@ def merge(summaries: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
             key: sum(int(s["setup"][key]) for s in summaries)
             for key in ("messages_sent", "answers_ok", "errors", "lost")
         },
+        "phases": phases,
         "duration_s": duration,
         "messages_sent": total("messages_sent"),
         "answers_ok": total("answers_ok"),
@@ -166,6 +181,16 @@ def merge(summaries: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
         "server_calls": total("server_calls"),
         "msg_per_s": round(sum(float(s["msg_per_s"]) for s in summaries), 1),
         "latency_ms": percentiles(latencies),
+        "p99_ms_per_5s": p99_by_window(latencies, answered_at, phases["load_start"], 5.0),
+        "slowest": [
+            {"ms": round(ms, 1), "at": round(at, 3), "action": action}
+            for ms, at, action in sorted(
+                (tuple(entry) for s in summaries for entry in s["slowest"]), reverse=True
+            )[:10]
+        ],
+        "latency_ms_by_action": {
+            action: percentiles(values) for action, values in sorted(by_action.items())
+        },
         "sent_by_action": merge_counters(s["sent_by_action"] for s in summaries),
         "ok_by_action": merge_counters(s["ok_by_action"] for s in summaries),
         "errors_by_kind": merge_counters(

@@ -7,13 +7,16 @@ shape, or the connection closing under it) or `lost` (no answer within the timeo
 
 from __future__ import annotations
 
+import heapq
 import math
+import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+SLOWEST_KEPT = 10
 BOOT_STATUSES = frozenset({"Accepted", "Pending", "Rejected"})
 AUTHORIZATION_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
 
@@ -72,6 +75,11 @@ class LoadStats:
     ok_by_action: Counter[str] = field(default_factory=Counter)
     errors_by_kind: Counter[str] = field(default_factory=Counter)
     latencies_ms: array[float] = field(default_factory=lambda: array("d"))
+    answered_at: array[float] = field(default_factory=lambda: array("d"))
+    """Epoch seconds of each OK answer, parallel to `latencies_ms`."""
+    latencies_ms_by_action: dict[str, array[float]] = field(default_factory=dict)
+    slowest: list[tuple[float, float, str]] = field(default_factory=list)
+    """The `SLOWEST_KEPT` slowest answers: (latency ms, epoch seconds of the answer, action)."""
 
     def sent(self, action: str) -> None:
         self.messages_sent += 1
@@ -81,6 +89,16 @@ class LoadStats:
         self.answers_ok += 1
         self.ok_by_action[action] += 1
         self.latencies_ms.append(latency_ms)
+        now = time.time()
+        self.answered_at.append(now)
+        by_action = self.latencies_ms_by_action.get(action)
+        if by_action is None:
+            by_action = self.latencies_ms_by_action[action] = array("d")
+        by_action.append(latency_ms)
+        if len(self.slowest) < SLOWEST_KEPT:
+            heapq.heappush(self.slowest, (latency_ms, now, action))
+        elif latency_ms > self.slowest[0][0]:
+            heapq.heapreplace(self.slowest, (latency_ms, now, action))
 
     def failed(self, kind: str) -> None:
         self.errors += 1
@@ -98,6 +116,21 @@ def percentiles(values: Sequence[float] | array[float]) -> dict[str, float]:
         return round(ordered[max(0, math.ceil(p * n) - 1)], 3)
 
     return {"p50": rank(0.50), "p95": rank(0.95), "p99": rank(0.99), "max": round(ordered[-1], 3)}
+
+
+def p99_by_window(
+    latencies: Sequence[float], times: Sequence[float], start: float, window_s: float
+) -> list[float]:
+    """p99 latency of the answers in each `window_s` window from `start` (epoch seconds)."""
+    windows: dict[int, list[float]] = {}
+    for latency, at in zip(latencies, times, strict=True):
+        windows.setdefault(int((at - start) // window_s), []).append(latency)
+    if not windows:
+        return []
+    return [
+        percentiles(windows.get(index, []))["p99"]
+        for index in range(min(windows), max(windows) + 1)
+    ]
 
 
 def merge_counters(counters: Iterable[dict[str, int]]) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py --scenario mixed --stations 10000 --rate 5000 --duration 60
     .venv/bin/python bench/run.py --scenario connections --stations 10000
+    .venv/bin/python bench/run.py --target minimal --scenario mixed  # comparison server
 
 Steps: create database ampyre_bench_<pid> → `ampyre db upgrade` → provision the stations with
 `ampyre stations import` (CSV id,password) → `ampyre serve` → wait for /health → run
@@ -45,6 +46,13 @@ STOP_WAIT_S = 60.0
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=sorted(SCENARIO_DEFAULTS), default="mixed")
+    parser.add_argument(
+        "--target",
+        choices=("ampyre", "minimal"),
+        default="ampyre",
+        help="server under load: Ampyre on PostgreSQL, or bench/minimal_csms.py (the `ocpp` "
+        "package, nothing stored) for a comparison ratio",
+    )
     parser.add_argument("--stations", type=int, help="connections (default 10000)")
     parser.add_argument("--rate", type=float, help="mixed: total msg/s (default 5000)")
     parser.add_argument("--duration", type=float, help="load or hold seconds (60 / 30)")
@@ -130,7 +138,10 @@ def stop_server(server: subprocess.Popen[bytes]) -> dict[str, Any]:
     return {"exit_code": server.returncode, "stop_s": round(time.perf_counter() - started, 2)}
 
 
-def run_loadgen(args: argparse.Namespace, port: int, password: str) -> dict[str, Any]:
+def run_loadgen(
+    args: argparse.Namespace, port: int, password: str, sampler: RssSampler
+) -> dict[str, Any]:
+    """Run bench/loadgen.py to the end (its CPU is sampled too); returns its summary."""
     command = [
         sys.executable,
         str(BENCH_DIR / "loadgen.py"),
@@ -146,14 +157,68 @@ def run_loadgen(args: argparse.Namespace, port: int, password: str) -> dict[str,
         f"--timeout={args.timeout}",
     ]
     budget = args.stations / args.connect_rate + args.duration + 4 * args.timeout + 120
-    done = subprocess.run(command, capture_output=True, text=True, timeout=budget, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"loadgen failed ({done.returncode}): {done.stderr[-4000:]}")
-    summary: dict[str, Any] = json.loads(done.stdout)
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as loadgen:
+        sampler.watch_cpu(loadgen.pid)
+        try:
+            stdout, stderr = loadgen.communicate(timeout=budget)
+        except subprocess.TimeoutExpired:
+            loadgen.kill()
+            loadgen.communicate()
+            raise
+    if loadgen.returncode != 0:
+        raise RuntimeError(f"loadgen failed ({loadgen.returncode}): {stderr[-4000:]}")
+    summary: dict[str, Any] = json.loads(stdout)
     return summary
 
 
+def phase_cpu(sampler: RssSampler, loadgen: dict[str, Any]) -> dict[str, Any]:
+    """Server CPU per connection (connect phase: handshake, Boot, Status, Start…) and per
+    message (load phase), and the cores the server and the load generator used meanwhile."""
+    phases = loadgen.get("phases") or {}
+    if not phases:
+        return {}
+    opened = max(1, int(loadgen.get("connections_open", 0)))
+    setup_messages = int(loadgen.get("setup", {}).get("messages_sent", 0))
+    connect_cpu, connect_loadgen = sampler.cpu_between(
+        phases["connect_start"], phases["connect_end"]
+    )
+    connect_wall = sampler.span_between(phases["connect_start"], phases["connect_end"])
+    load_cpu, load_loadgen = sampler.cpu_between(phases["load_start"], phases["load_end"])
+    load_wall = sampler.span_between(phases["load_start"], phases["load_end"])
+    messages = int(loadgen.get("messages_sent", 0))
+    result: dict[str, Any] = {
+        "connect_phase": {
+            "cpu_s": round(connect_cpu, 2),
+            "cpu_ms_per_connection": round(connect_cpu * 1e3 / opened, 3),
+            "setup_messages_per_connection": round(setup_messages / opened, 2),
+            "server_cores": round(connect_cpu / connect_wall, 2) if connect_wall else None,
+            "loadgen_cores": round(connect_loadgen / connect_wall, 2) if connect_wall else None,
+        },
+        "load_phase": {
+            "cpu_s": round(load_cpu, 2),
+            "server_cores": round(load_cpu / load_wall, 2) if load_wall else None,
+            "loadgen_cores": round(load_loadgen / load_wall, 2) if load_wall else None,
+        },
+    }
+    if messages:
+        result["load_phase"]["cpu_us_per_message"] = round(load_cpu * 1e6 / messages, 1)
+    return result
+
+
+def benchmark_minimal(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The same load against bench/minimal_csms.py: no database, nothing to check."""
+    port = args.port or free_port()
+    command = [sys.executable, str(BENCH_DIR / "minimal_csms.py"), "--port", str(port)]
+    report = serve_and_load(args, dict(os.environ), port, secrets.token_urlsafe(12), work, command)
+    report["persisted"] = {"all_ok": True, "note": "the minimal server stores nothing"}
+    return report
+
+
 def benchmark(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    if args.target == "minimal":
+        return benchmark_minimal(args, work)
     pg, pg_version = asyncio.run(find_server(args.pg_host, args.pg_port, args.pg_user))
     database = f"ampyre_bench_{os.getpid()}"
     password = secrets.token_urlsafe(12)
@@ -175,7 +240,8 @@ def benchmark(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         import_command = [*ampyre, "stations", "import", str(stations_csv)]
         steps["stations_import_s"] = run_step("stations import", import_command, env)
         report["setup"] = steps
-        report |= serve_and_load(args, env, port, password, work)
+        serve = [*ampyre, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        report |= serve_and_load(args, env, port, password, work, serve)
         report["persisted"] = asyncio.run(
             check_persistence(pg, database, args.id_prefix, report["loadgen"])
         )
@@ -186,18 +252,16 @@ def benchmark(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def serve_and_load(
-    args: argparse.Namespace, env: dict[str, str], port: int, password: str, work: Path
+    args: argparse.Namespace,
+    env: dict[str, str],
+    port: int,
+    password: str,
+    work: Path,
+    command: list[str],
 ) -> dict[str, Any]:
+    """Start the server `command`, wait for its /health, load it, stop it."""
     log_path = work / "server.log"
     with log_path.open("wb") as log:
-        command = [
-            *ampyre_command(args.ampyre),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         sampler = RssSampler(server.pid)
         try:
@@ -205,7 +269,7 @@ def serve_and_load(
             sampler.mark("idle")
             sampler.start()
             cpu_before = sampler.cpu_seconds()
-            loadgen = run_loadgen(args, port, password)
+            loadgen = run_loadgen(args, port, password, sampler)
             cpu_s = sampler.cpu_seconds() - cpu_before
             sampler.mark("after_load")
         finally:
@@ -223,6 +287,7 @@ def serve_and_load(
             "rss_kib_per_connection": round(per_connection, 1),
             "cpu_s_during_run": round(cpu_s, 2),
             "cpu_us_per_message": round(cpu_s * 1e6 / messages, 1) if messages else None,
+            **phase_cpu(sampler, loadgen),
             "health_wait_s": health_s,
             **stopped,
             "log_tail": server_log[-20:],
@@ -239,7 +304,15 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions(),
         "scenario": {
             key: getattr(args, key)
-            for key in ("scenario", "stations", "rate", "duration", "connect_rate", "processes")
+            for key in (
+                "target",
+                "scenario",
+                "stations",
+                "rate",
+                "duration",
+                "connect_rate",
+                "processes",
+            )
         },
     }
     exit_code = 0

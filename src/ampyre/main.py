@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from ampyre.api.app import build_api
 from ampyre.api.context import ApiContext
@@ -21,7 +22,7 @@ from ampyre.config import Settings
 from ampyre.db.engine import create_engine
 from ampyre.db.telemetry import BatchedTelemetryWriter
 from ampyre.db.uow import uow_factory
-from ampyre.ocpp.gateway.endpoint import GatewaySettings, OcppGateway
+from ampyre.ocpp.gateway.endpoint import GatewaySettings, OcppDispatch, OcppGateway
 from ampyre.ocpp.gateway.registry import ConnectionRegistry
 from ampyre.ocpp.rpc import OcppVersion, registry_for
 from ampyre.services.charge_points import ChargePointService, GatewayPolicy
@@ -35,6 +36,13 @@ from ampyre.workers.periodic import PeriodicJobs, schedule_health_jobs
 log = logging.getLogger(__name__)
 
 HEALTH_PERIOD_S = 30.0
+TELEMETRY_MAX_DELAY_S = 0.002
+"""How long a durable batch (statuses, meter values) waits for more items: the latency a
+StatusNotification/MeterValues answer pays for fewer, larger commits (docs/benchmarks.md)."""
+LAST_SEEN_RESOLUTION_S = 30.0
+OFFLINE_CHECKS_PER_LIMIT = 10
+"""``stations.last_seen_at`` is written at most once per resolution per station: at most
+30 s, and at most a tenth of ``ocpp_offline_after_s`` so no busy station looks silent."""
 LIMIT_CHECK_PERIOD_S = 10.0
 """Time limits of operator-started sessions are enforced within this many seconds."""
 
@@ -59,7 +67,14 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     uows = uow_factory(engine)
-    telemetry = BatchedTelemetryWriter(engine)
+    telemetry = BatchedTelemetryWriter(
+        engine,
+        max_delay=TELEMETRY_MAX_DELAY_S,
+        durable_flushers=1,
+        last_seen_resolution_s=min(
+            LAST_SEEN_RESOLUTION_S, settings.ocpp_offline_after_s / OFFLINE_CHECKS_PER_LIMIT
+        ),
+    )
     registry = ConnectionRegistry()
     limits = LimitEnforcer(registry, clock, command_timeout_s=settings.ocpp_command_timeout_s)
     charge_points = ChargePointService(
@@ -94,8 +109,12 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
     )
 
 
-def build_app(components: Components, *, background_jobs: bool = True) -> Starlette:
-    """The ASGI app: OCPP WebSocket endpoint, REST API under /api/v1, and /health."""
+def build_app(components: Components, *, background_jobs: bool = True) -> ASGIApp:
+    """The ASGI app: OCPP WebSocket endpoint, REST API under /api/v1, and /health.
+
+    Station sockets (ws://host/ocpp/{id}) go to the gateway before Starlette (see
+    ``OcppDispatch``); the rest is a Starlette app with the lifespan.
+    """
     settings = components.settings
     gateway = OcppGateway(
         components.charge_points,
@@ -147,10 +166,6 @@ def build_app(components: Components, *, background_jobs: bool = True) -> Starle
             await components.telemetry.stop()
             await components.engine.dispose()
 
-    prefix = settings.ocpp_path_prefix.rstrip("/")
-    routes: list[Any] = [
-        Route("/health", health),
-        WebSocketRoute(prefix + "/{path:path}", gateway.handle),
-        Mount("/api/v1", app=api),
-    ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    routes: list[Any] = [Route("/health", health), Mount("/api/v1", app=api)]
+    web = Starlette(routes=routes, lifespan=lifespan)
+    return OcppDispatch(web, gateway=gateway, path_prefix=settings.ocpp_path_prefix)

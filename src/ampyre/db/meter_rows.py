@@ -28,32 +28,59 @@ from ampyre.domain.metering import (
 )
 from ampyre.services.records import MeterBatch, StoredSample
 
+METER_VALUE_COLUMNS = (
+    "transaction_id",
+    "station_id",
+    "connector_id",
+    "timestamp",
+    "received_at",
+    "measurand",
+    "phase",
+    "unit",
+    "context",
+    "location",
+    "format",
+    "value",
+    "signed_data",
+    "energy_wh",
+)
+"""The order of the fields in :func:`meter_value_tuples`."""
+
+
+def meter_value_tuples(batch: MeterBatch) -> list[tuple[Any, ...]]:
+    """The ``meter_values`` rows of one MeterValues / Start / Stop message, as tuples in
+    :data:`METER_VALUE_COLUMNS` order."""
+    rows: list[tuple[Any, ...]] = []
+    transaction_id, station_id = batch.transaction_id, batch.station_id
+    connector_id, received_at = batch.connector_id, batch.received_at
+    for sample in batch.samples:
+        register_index, register_wh = _register_value(sample)
+        timestamp = sample.timestamp
+        for index, value in enumerate(sample.values):
+            rows.append(
+                (
+                    transaction_id,
+                    station_id,
+                    connector_id,
+                    timestamp,
+                    received_at,
+                    value.measurand,
+                    value.phase,
+                    value.unit,
+                    value.context.value,
+                    value.location,
+                    value.format.value,
+                    value.value,
+                    value.signed_data,
+                    register_wh if index == register_index else None,
+                )
+            )
+    return rows
+
 
 def meter_value_rows(batch: MeterBatch) -> list[dict[str, Any]]:
     """The ``meter_values`` rows of one MeterValues / Start / Stop message."""
-    rows: list[dict[str, Any]] = []
-    for sample in batch.samples:
-        register_index = _register_value_index(sample)
-        for index, value in enumerate(sample.values):
-            rows.append(
-                {
-                    "transaction_id": batch.transaction_id,
-                    "station_id": batch.station_id,
-                    "connector_id": batch.connector_id,
-                    "timestamp": sample.timestamp,
-                    "received_at": batch.received_at,
-                    "measurand": value.measurand,
-                    "phase": value.phase,
-                    "unit": value.unit,
-                    "context": value.context.value,
-                    "location": value.location,
-                    "format": value.format.value,
-                    "value": value.value,
-                    "signed_data": value.signed_data,
-                    "energy_wh": _value_wh(value) if index == register_index else None,
-                }
-            )
-    return rows
+    return [dict(zip(METER_VALUE_COLUMNS, row, strict=True)) for row in meter_value_tuples(batch)]
 
 
 _MAX_REGISTER_DIGITS = 15
@@ -72,18 +99,19 @@ def _value_wh(value: SampledValue) -> int | None:
         return None
 
 
-def _register_value_index(sample: MeterSample) -> int | None:
-    """Index of the value ``register_reading_wh`` reads: the first usable total, else the
-    first usable per-phase register.
+def _register_value(sample: MeterSample) -> tuple[int | None, int | None]:
+    """Index and Wh of the value ``register_reading_wh`` reads: the first usable total, else
+    the first usable per-phase register; (None, None) when there is none.
     """
-    first_phase: int | None = None
+    first_phase: tuple[int | None, int | None] = (None, None)
     for index, value in enumerate(sample.values):
-        if _value_wh(value) is None:
+        wh = _value_wh(value)
+        if wh is None:
             continue
         if value.phase is None:
-            return index
-        if first_phase is None:
-            first_phase = index
+            return index, wh
+        if first_phase[0] is None:
+            first_phase = (index, wh)
     return first_phase
 
 

@@ -1,7 +1,7 @@
 """Group commit of high-volume station data (``TelemetryWriter``).
 
 Flusher tasks, each writing one database transaction at a time on a connection it keeps
-while it has work:
+while it has work (on PostgreSQL a batch is a single statement, :mod:`ampyre.db.telemetry_pg`):
 
 - ``durable_flushers`` **durable** flushers take statuses and meter values. A caller's
   ``await`` returns only after the transaction holding its item committed, so the OCPP answer
@@ -11,8 +11,9 @@ while it has work:
   may commit in either order; the writes are order-independent (a connector's status and a
   transaction's live meter only move forward);
 - one **background** flusher takes message-log frames and last-seen times, which callers
-  hand over without waiting. A failed write is put back and retried with growing pauses, so
-  nothing is lost while the database recovers.
+  hand over without waiting, and connection events, whose callers wait for the commit. A
+  failed write is put back and retried with growing pauses, so nothing is lost while the
+  database recovers. Being one task, it writes connection events in the order they came.
 
 A batch closes ``max_delay`` seconds after its first item arrived, or at once when it holds
 ``max_batch`` rows; items arriving while batches are being written form the next ones, so
@@ -20,8 +21,8 @@ under load batches grow by themselves. When ``max_pending`` rows wait, further a
 callers queue for room, first come first served (back-pressure), instead of anything being
 dropped; fire-and-forget items are always accepted and count towards that bound.
 
-Items are checked on arrival (:mod:`ampyre.db.telemetry_rows`): one that no database could
-store raises ``UnstorableItem`` to its own caller and never joins a batch.
+Items are checked on arrival (:mod:`ampyre.db.telemetry_checks`): one that no database
+could store raises ``UnstorableItem`` to its own caller and never joins a batch.
 """
 
 from __future__ import annotations
@@ -32,20 +33,21 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ampyre.db.telemetry_rows import (
-    BackgroundBatch,
-    DurableBatch,
+from ampyre.db.telemetry_checks import (
     UnstorableItem,
+    check_connection_event,
     check_meter_batch,
     check_status,
+    check_time,
     storable_frame,
 )
+from ampyre.db.telemetry_rows import BackgroundBatch, DurableBatch, PresenceChange
 from ampyre.domain.stations import StatusReport
-from ampyre.services.records import LoggedFrame, MeterBatch
+from ampyre.services.records import ConnectionEvent, LoggedFrame, MeterBatch
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +82,18 @@ class BatchedTelemetryWriter:
         max_retry_delay: float = 5.0,
         stop_attempts: int = 5,
         durable_flushers: int = 2,
+        idle_release_s: float = 1.0,
+        last_seen_resolution_s: float = 0.0,
     ) -> None:
         """``max_delay`` in seconds; ``max_batch``/``max_pending`` in rows (a status is one
         row, a meter batch one row per sampled value, a frame or last-seen time one row).
         ``stop_attempts`` bounds the retries of background rows while stopping.
         ``durable_flushers`` durable batches may be in flight at once (each on its own
         connection), overlapping one batch's round trips with the next one's preparation.
+        A flusher keeps its connection until it has had no work for ``idle_release_s``
+        seconds. ``last_seen_resolution_s``: a station's last-seen time is only written
+        again once it moved on by that much (0: every newer time is written), which spares
+        the database an UPDATE per station and batch under heavy traffic.
         """
         if max_batch < 1 or max_pending < max_batch or durable_flushers < 1:
             raise ValueError("need 1 <= max_batch <= max_pending and durable_flushers >= 1")
@@ -97,6 +105,10 @@ class BatchedTelemetryWriter:
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         self._stop_attempts = stop_attempts
+        self._idle_release_s = idle_release_s
+        self._last_seen_resolution = timedelta(seconds=last_seen_resolution_s)
+        self._last_seen_queued: dict[str, datetime] = {}
+        """Per station, the newest last-seen time handed to a batch (with a resolution)."""
         self._durable: deque[_Waiting] = deque()
         self._durable_rows = 0
         self._background = BackgroundBatch()
@@ -182,15 +194,44 @@ class BatchedTelemetryWriter:
 
     def touch(self, station_id: str, at: datetime) -> None:
         """Note that the station was seen at ``at``; only the newest time per station is
-        written, and ``stations.last_seen_at`` never moves back.
+        written (and with ``last_seen_resolution_s``, only once it moved on by that much),
+        and ``stations.last_seen_at`` never moves back.
         """
         loop = self._accepting()
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise UnstorableItem(f"last-seen time {at!r} is a naive datetime")
+        check_time(at, "last-seen time")
+        if self._last_seen_resolution:
+            queued = self._last_seen_queued.get(station_id)
+            if queued is not None and at - queued < self._last_seen_resolution:
+                return
+            self._last_seen_queued[station_id] = at
         if not self._background:
             self._background_since = loop.time()
         self._background.touch(station_id, at)
         self._background_wake.set()
+
+    async def record_connection(
+        self, event: ConnectionEvent, *, ocpp_version: str | None = None
+    ) -> None:
+        """Store a station connecting or disconnecting: the history row and the station's
+        presence flag; "connected" also sets ``ocpp_version`` (unless None) and counts as
+        being seen at ``event.at``. A "connected" event of a station that no longer exists
+        changes nothing.
+
+        Events go with the message log (one writer, so they are written in the order they
+        were recorded, and the presence flag ends as the last one says); returns once the
+        event is committed. While the database is failing the event waits and is retried
+        like the message log.
+        """
+        loop = self._accepting()
+        check_connection_event(event, ocpp_version)
+        if event.event == "disconnected":
+            self._last_seen_queued.pop(event.station_id, None)
+        written: asyncio.Future[None] = loop.create_future()
+        if not self._background:
+            self._background_since = loop.time()
+        self._background.presence.append(PresenceChange(event, ocpp_version, written))
+        self._background_wake.set()
+        await written
 
     def _accepting(self) -> asyncio.AbstractEventLoop:
         if self._loop is None or self._stopping:
@@ -216,11 +257,7 @@ class BatchedTelemetryWriter:
         try:
             while self._durable or not self._stopping:
                 if not self._durable:
-                    if connection.held:
-                        await connection.release()
-                        continue  # things may have changed while releasing
-                    self._durable_wake.clear()
-                    await self._durable_wake.wait()
+                    await self._wait_for_work(self._durable_wake, connection)
                     continue
                 closes_at = self._durable[0].enqueued_at + self._max_delay
                 await self._gather_more(
@@ -275,6 +312,7 @@ class BatchedTelemetryWriter:
         try:
             await self._flush_background_until_stopped(connection)
         finally:
+            self._background.settle(RuntimeError("the telemetry writer stopped unexpectedly"))
             await connection.release()
 
     async def _flush_background_until_stopped(self, connection: _HeldConnection) -> None:
@@ -282,11 +320,7 @@ class BatchedTelemetryWriter:
         failures = 0
         while self._background or not self._stopping:
             if not self._background:
-                if connection.held:
-                    await connection.release()
-                    continue  # things may have changed while releasing
-                self._background_wake.clear()
-                await self._background_wake.wait()
+                await self._wait_for_work(self._background_wake, connection)
                 continue
             closes_at = self._background_since + self._max_delay
             await self._gather_more(
@@ -296,19 +330,23 @@ class BatchedTelemetryWriter:
             self._make_room()
             try:
                 await connection.write(batch.write)
-            except Exception:
+            except Exception as exc:
                 failures += 1
                 log.exception("message log / last-seen write failed (attempt %d)", failures)
                 self._background.merge(batch)
                 if self._stopping and failures >= self._stop_attempts:
                     lost = len(self._background)
                     log.error("telemetry writer stopped with %d log rows unwritten", lost)
+                    failure = TelemetryWriteFailed(f"connection event not written: {exc!r}")
+                    failure.__cause__ = exc
+                    self._background.settle(failure)
                     self._background = BackgroundBatch()
                     return
                 pause = self._retry_delay * 2 ** (failures - 1)
                 await asyncio.sleep(min(pause, self._max_retry_delay))
             else:
                 failures = 0
+                batch.settle()
             finally:
                 self._make_room()
 
@@ -319,10 +357,25 @@ class BatchedTelemetryWriter:
             return current
         taken = BackgroundBatch(frames=current.frames[: self._max_batch])
         taken.last_seen, current.last_seen = current.last_seen, {}
+        taken.presence, current.presence = current.presence, []
         del current.frames[: self._max_batch]
         if self._loop is not None:
             self._background_since = self._loop.time()
         return taken
+
+    async def _wait_for_work(self, wake: asyncio.Event, connection: _HeldConnection) -> None:
+        """Sleep until ``wake`` is set. A held connection is kept while work keeps coming
+        (a checkout costs a ping round trip) and goes back to the pool after
+        ``idle_release_s`` without any."""
+        wake.clear()
+        if not connection.held:
+            await wake.wait()
+            return
+        try:
+            async with asyncio.timeout(self._idle_release_s):
+                await wake.wait()
+        except TimeoutError:
+            await connection.release()
 
     async def _gather_more(self, full: asyncio.Event, delay: float, rows: int) -> None:
         """Let a batch fill for up to ``delay`` seconds unless it is full or we are stopping."""
@@ -330,7 +383,8 @@ class BatchedTelemetryWriter:
             return
         full.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(full.wait(), delay)
+            async with asyncio.timeout(delay):
+                await full.wait()
 
     async def _wait_for_room(self, loop: asyncio.AbstractEventLoop, rows: int) -> None:
         """Queue behind earlier waiters (first come, first served) until rows are free.

@@ -1,28 +1,32 @@
-"""What the telemetry writer stores, and the SQL for one batch.
+"""What one telemetry batch stores, and how it is written.
 
-A batch is written with a handful of executemany statements, whatever its size:
+- durable part (statuses, meter values): status history, connector status upsert, meter
+  values, transaction live meter;
+- background part (message log, last seen, connection events): message log, connection
+  history, stations (last seen, presence flag, OCPP version).
 
-- durable part (statuses, meter values): status history INSERT, connector status upsert,
-  meter value INSERT, transaction live-meter UPDATE;
-- background part (message log, last seen): message log INSERT, stations UPDATE.
-
-Items are checked before they join a batch (:func:`check_status`, :func:`check_meter_batch`,
-:func:`storable_frame`) so one bad item can only fail its own caller, never a whole batch.
+On PostgreSQL a batch is one statement (:mod:`ampyre.db.telemetry_pg`); elsewhere (SQLite) a
+handful of SQLAlchemy executemany statements in one transaction, whatever the batch size.
+Items are checked before they join a batch (:mod:`ampyre.db.telemetry_checks`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ampyre.db import telemetry_pg
 from ampyre.db.dialects import upsert_insert
-from ampyre.db.meter_rows import meter_value_rows, reading_is_newer
+from ampyre.db.meter_rows import METER_VALUE_COLUMNS, meter_value_tuples, reading_is_newer
+from ampyre.db.repositories.stations import later_of
 from ampyre.db.tables import (
+    connection_events,
     connector_status_history,
     connectors,
     message_log,
@@ -30,87 +34,66 @@ from ampyre.db.tables import (
     stations,
     transactions,
 )
+from ampyre.db.telemetry_checks import MAX_INT64
 from ampyre.db.types import UtcDateTime
-from ampyre.domain.errors import ValidationFailed
-from ampyre.domain.stations import Connector, StatusReport, validate_station_id
-from ampyre.services.records import LoggedFrame, MeterBatch
+from ampyre.domain.stations import Connector, StatusReport
+from ampyre.services.records import ConnectionEvent, LoggedFrame, MeterBatch
 
-MAX_INT32 = 2**31 - 1
-MAX_INT64 = 2**63 - 1
-FRAME_DIRECTIONS = frozenset({"in", "out"})
+Row = tuple[Any, ...]
 
 _NEW_CONNECTOR = Connector(station_id="_", connector_id=1)
 """Defaults for connectors that a station reports before an operator registered them."""
+_CONNECTOR_DEFAULTS = (
+    _NEW_CONNECTOR.standard.value,
+    _NEW_CONNECTOR.format.value,
+    _NEW_CONNECTOR.power_type.value,
+)
+
+HISTORY_COLUMNS = (
+    "station_id",
+    "connector_id",
+    "status",
+    "error_code",
+    "info",
+    "vendor_id",
+    "vendor_error_code",
+    "station_time",
+    "received_at",
+)
+CONNECTOR_STATE_FIELDS = (
+    "p_station_id",
+    "p_connector_id",
+    "p_status",
+    "p_error_code",
+    "p_vendor_error_code",
+    "p_info",
+    "p_status_at",
+)
+FRAME_COLUMNS = (
+    "station_id",
+    "direction",
+    "message_id",
+    "action",
+    "request",
+    "response",
+    "requested_at",
+    "answered_at",
+    "error_code",
+)
 
 
-class UnstorableItem(ValueError):
-    """An item no database could store: naive time, NUL character, number out of range, or
-    a malformed station id."""
-
-
-def check_status(report: StatusReport) -> None:
-    """Raise ``UnstorableItem`` unless every field of ``report`` can be stored."""
-    _check_station_id(report.station_id)
-    _check_int(report.connector_id, "connector id", 0, MAX_INT32)
-    _check_time(report.received_at, "received_at")
-    _check_time(report.station_time, "station_time")
-    for text in (
-        report.station_id,
-        report.status.value,
-        report.error_code,
-        report.info,
-        report.vendor_id,
-        report.vendor_error_code,
-    ):
-        _check_text(text)
-
-
-def check_meter_batch(batch: MeterBatch) -> None:
-    """Raise ``UnstorableItem`` unless every value of ``batch`` can be stored."""
-    _check_station_id(batch.station_id)
-    _check_int(batch.connector_id, "connector id", 0, MAX_INT32)
-    if batch.transaction_id is not None:
-        _check_int(batch.transaction_id, "transaction id", 1, MAX_INT32)
-    _check_time(batch.received_at, "received_at")
-    _check_time(batch.register_at, "register_at")
-    for sample in batch.samples:
-        _check_time(sample.timestamp, "sample timestamp")
-        for value in sample.values:
-            for text in (value.value, value.measurand, value.unit, value.phase, value.location):
-                _check_text(text)
-            _check_text(value.signed_data)
-
-
-def storable_frame(frame: LoggedFrame) -> LoggedFrame:
-    """``frame`` ready to store; raises ``UnstorableItem`` for a bad station id, direction
-    or time. Frame texts are kept verbatim except for characters no database text can hold
-    (NUL, unpaired surrogates), which become U+FFFD; such a frame is not valid JSON anyway.
-    """
-    _check_station_id(frame.station_id)
-    if frame.direction not in FRAME_DIRECTIONS:
-        raise UnstorableItem(f"frame direction {frame.direction!r} is not 'in' or 'out'")
-    _check_time(frame.requested_at, "requested_at")
-    _check_time(frame.answered_at, "answered_at")
-    texts = (frame.message_id, frame.action, frame.request, frame.response, frame.error_code)
-    if all(_is_storable(text) for text in texts):
-        return frame
-    return replace(
-        frame,
-        message_id=_clean(frame.message_id),
-        action=_clean(frame.action),
-        request=_clean(frame.request),
-        response=_clean(frame.response),
-        error_code=_clean(frame.error_code),
-    )
+def _is_postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
 
 
 @dataclass(slots=True)
 class DurableBatch:
     """Statuses and meter values written and committed together."""
 
-    history: list[dict[str, Any]] = field(default_factory=list)
-    connector_states: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-    meter_rows: list[dict[str, Any]] = field(default_factory=list)
+    history: list[Row] = field(default_factory=list)
+    connector_states: dict[tuple[str, int], Row] = field(default_factory=dict)
+    """Newest status per connector, in ``CONNECTOR_STATE_FIELDS`` order."""
+    meter_rows: list[Row] = field(default_factory=list)
     readings: dict[int, tuple[int, datetime]] = field(default_factory=dict)
 
     def add_status(self, report: StatusReport) -> None:
@@ -119,39 +102,38 @@ class DurableBatch:
         ``status_at`` of the connector is Ampyre's receive time (the station's clock may be
         wrong); the station's time stays in the history.
         """
+        status = report.status.value
         self.history.append(
-            {
-                "station_id": report.station_id,
-                "connector_id": report.connector_id,
-                "status": report.status.value,
-                "error_code": report.error_code,
-                "info": report.info,
-                "vendor_id": report.vendor_id,
-                "vendor_error_code": report.vendor_error_code,
-                "station_time": report.station_time,
-                "received_at": report.received_at,
-            }
+            (
+                report.station_id,
+                report.connector_id,
+                status,
+                report.error_code,
+                report.info,
+                report.vendor_id,
+                report.vendor_error_code,
+                report.station_time,
+                report.received_at,
+            )
         )
         key = (report.station_id, report.connector_id)
         known = self.connector_states.get(key)
-        if report.connector_id >= 1 and (
-            known is None or report.received_at >= known["p_status_at"]
-        ):
-            self.connector_states[key] = {
-                "p_station_id": report.station_id,
-                "p_connector_id": report.connector_id,
-                "p_status": report.status.value,
-                "p_error_code": report.error_code,
-                "p_vendor_error_code": report.vendor_error_code,
-                "p_info": report.info,
-                "p_status_at": report.received_at,
-            }
+        if report.connector_id >= 1 and (known is None or report.received_at >= known[6]):
+            self.connector_states[key] = (
+                report.station_id,
+                report.connector_id,
+                status,
+                report.error_code,
+                report.vendor_error_code,
+                report.info,
+                report.received_at,
+            )
 
     def add_meter_values(self, batch: MeterBatch) -> None:
         """All sampled values; the register reading only if it fits a BIGINT (a larger one
         is nonsense and leaves the live meter alone; the values are still stored).
         """
-        self.meter_rows.extend(meter_value_rows(batch))
+        self.meter_rows.extend(meter_value_tuples(batch))
         wh = batch.register_wh
         if wh is not None and batch.transaction_id is not None and abs(wh) <= MAX_INT64:
             reading = (wh, batch.register_at or batch.received_at)
@@ -160,33 +142,59 @@ class DurableBatch:
                 self.readings[batch.transaction_id] = reading
 
     async def write(self, conn: AsyncConnection) -> None:
-        if self.history:
-            await conn.execute(sa.insert(connector_status_history), self.history)
-        if self.connector_states:
-            states = [self.connector_states[key] for key in sorted(self.connector_states)]
-            await conn.execute(_connector_status_upsert(conn.dialect.name), states)
-        if self.meter_rows:
-            await conn.execute(sa.insert(meter_values), self.meter_rows)
-        if self.readings:
-            await conn.execute(
-                _LIVE_METER_UPDATE,
-                [
-                    {"p_id": transaction_id, "p_wh": wh, "p_at": at}
-                    for transaction_id, (wh, at) in sorted(self.readings.items())
-                ],
+        """Connector rows and live meters are written in key order (no lock-order deadlock
+        between batches in flight together)."""
+        states = [self.connector_states[key] for key in sorted(self.connector_states)]
+        readings = [(tid, wh, at) for tid, (wh, at) in sorted(self.readings.items())]
+        if _is_postgres(conn):
+            await telemetry_pg.write_durable(
+                conn,
+                history=self.history,
+                connector_defaults=_CONNECTOR_DEFAULTS,
+                connector_states=states,
+                meter_rows=self.meter_rows,
+                readings=readings,
             )
+            return
+        if self.history:
+            await conn.execute(
+                sa.insert(connector_status_history), _as_dicts(HISTORY_COLUMNS, self.history)
+            )
+        if states:
+            await conn.execute(
+                _connector_status_upsert(conn.dialect.name),
+                _as_dicts(CONNECTOR_STATE_FIELDS, states),
+            )
+        if self.meter_rows:
+            await conn.execute(
+                sa.insert(meter_values), _as_dicts(METER_VALUE_COLUMNS, self.meter_rows)
+            )
+        if readings:
+            await conn.execute(_LIVE_METER_UPDATE, _as_dicts(("p_id", "p_wh", "p_at"), readings))
+
+
+@dataclass(slots=True)
+class PresenceChange:
+    """A connection event waiting to be written; ``written`` resolves once it is committed."""
+
+    event: ConnectionEvent
+    ocpp_version: str | None
+    written: asyncio.Future[None] | None = None
 
 
 @dataclass(slots=True)
 class BackgroundBatch:
-    """Message log rows and last-seen times: fire-and-forget, written together."""
+    """Message log rows, last-seen times and connection events, written together."""
 
     frames: list[LoggedFrame] = field(default_factory=list)
     last_seen: dict[str, datetime] = field(default_factory=dict)
+    presence: list[PresenceChange] = field(default_factory=list)
+    """In arrival order: the history keeps it, and the last event of a station wins."""
 
     def merge(self, other: BackgroundBatch) -> None:
-        """Add ``other``'s items (used to put back a batch that failed to write)."""
+        """Put ``other``'s items (a batch that failed to write) before this batch's."""
         self.frames[:0] = other.frames
+        self.presence[:0] = other.presence
         for station_id, at in other.last_seen.items():
             self.touch(station_id, at)
 
@@ -196,35 +204,101 @@ class BackgroundBatch:
             self.last_seen[station_id] = at
 
     def __len__(self) -> int:
-        return len(self.frames) + len(self.last_seen)
+        return len(self.frames) + len(self.last_seen) + len(self.presence)
+
+    def settle(self, failure: BaseException | None = None) -> None:
+        """Tell the callers waiting for this batch's connection events how it went."""
+        for change in self.presence:
+            waiter = change.written
+            if waiter is None or waiter.done():
+                continue
+            if failure is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(failure)
 
     async def write(self, conn: AsyncConnection) -> None:
-        if self.frames:
-            await conn.execute(
-                sa.insert(message_log),
-                [
-                    {
-                        "station_id": frame.station_id,
-                        "direction": frame.direction,
-                        "message_id": frame.message_id,
-                        "action": frame.action,
-                        "request": frame.request,
-                        "response": frame.response,
-                        "requested_at": frame.requested_at,
-                        "answered_at": frame.answered_at,
-                        "error_code": frame.error_code,
-                    }
-                    for frame in self.frames
+        frames = [_frame_row(frame) for frame in self.frames]
+        if _is_postgres(conn):
+            await telemetry_pg.write_background(
+                conn,
+                frames=frames,
+                events=[
+                    (c.event.station_id, c.event.event, c.event.at, c.event.detail)
+                    for c in self.presence
                 ],
+                station_updates=self._station_updates(),
             )
+            return
+        if frames:
+            await conn.execute(sa.insert(message_log), _as_dicts(FRAME_COLUMNS, frames))
+        for change in self.presence:
+            await _write_presence(conn, change)
         if self.last_seen:
             await conn.execute(
                 _LAST_SEEN_UPDATE,
-                [
-                    {"p_id": station_id, "p_at": at}
-                    for station_id, at in sorted(self.last_seen.items())
-                ],
+                [{"p_id": sid, "p_at": at} for sid, at in sorted(self.last_seen.items())],
             )
+
+    def _station_updates(self) -> list[tuple[str, datetime | None, bool | None, str | None]]:
+        """Per station: newest seen time (a connect counts as seen), and the presence flag
+        and OCPP version its last connection event leaves, in station id order."""
+        seen: dict[str, datetime | None] = dict(self.last_seen)
+        connected: dict[str, bool] = {}
+        versions: dict[str, str] = {}
+        for change in self.presence:
+            station_id, event = change.event.station_id, change.event
+            connected[station_id] = event.event == "connected"
+            if event.event == "connected":
+                known = seen.get(station_id)
+                seen[station_id] = event.at if known is None or event.at > known else known
+                if change.ocpp_version is not None:
+                    versions[station_id] = change.ocpp_version
+            else:
+                seen.setdefault(station_id, None)
+        return [
+            (station_id, seen[station_id], connected.get(station_id), versions.get(station_id))
+            for station_id in sorted(seen)
+        ]
+
+
+async def _write_presence(conn: AsyncConnection, change: PresenceChange) -> None:
+    """Generic path of one connection event: the station row, then the history row (a
+    connect of a station that no longer exists writes nothing)."""
+    event = change.event
+    values: dict[str, Any] = {"connected": event.event == "connected"}
+    if event.event == "connected":
+        values["last_seen_at"] = later_of(stations.c.last_seen_at, event.at)
+        if change.ocpp_version is not None:
+            values["ocpp_version"] = change.ocpp_version
+    result = await conn.execute(
+        sa.update(stations).where(stations.c.id == event.station_id).values(values)
+    )
+    if event.event == "connected" and result.rowcount == 0:
+        return
+    await conn.execute(
+        sa.insert(connection_events).values(
+            station_id=event.station_id, event=event.event, at=event.at, detail=event.detail
+        )
+    )
+
+
+def _frame_row(frame: LoggedFrame) -> Row:
+    return (
+        frame.station_id,
+        frame.direction,
+        frame.message_id,
+        frame.action,
+        frame.request,
+        frame.response,
+        frame.requested_at,
+        frame.answered_at,
+        frame.error_code,
+    )
+
+
+def _as_dicts(names: tuple[str, ...], rows: list[Row]) -> list[dict[str, Any]]:
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 _LIVE_METER_UPDATE = (
@@ -298,46 +372,3 @@ def _connector_status_upsert(dialect_name: str) -> sa.Executable:
         set_={name: insert.excluded[name] for name in columns[5:]},
         where=sa.or_(current.is_(None), current <= insert.excluded.status_at),
     )
-
-
-def _check_station_id(station_id: str) -> None:
-    try:
-        validate_station_id(station_id)
-    except ValidationFailed as exc:
-        raise UnstorableItem(exc.message) from exc
-
-
-def _check_time(value: datetime | None, what: str) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise UnstorableItem(f"{what} {value!r} is a naive datetime")
-
-
-def _check_int(value: int, what: str, low: int, high: int) -> None:
-    if not low <= value <= high:
-        raise UnstorableItem(f"{what} {value} is outside {low}..{high}")
-
-
-def _check_text(text: str | None) -> None:
-    if not _is_storable(text):
-        raise UnstorableItem(f"text {text!r} contains NUL or unpaired surrogate characters")
-
-
-def _is_storable(text: str | None) -> bool:
-    if text is None:
-        return True
-    if "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    cleaned = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return cleaned.replace("\x00", "\ufffd")

@@ -14,7 +14,6 @@ from datetime import datetime
 from ampyre.domain.charging_limits import RemoteStartRequest
 from ampyre.domain.id_tags import Authorization, AuthorizationStatus, decide_authorization
 from ampyre.domain.metering import MeterSample, register_reading_wh
-from ampyre.domain.station_secrets import verify_password
 from ampyre.domain.stations import BootInfo, RegistrationStatus, Station, StatusReport
 from ampyre.domain.transactions import (
     StartRequest,
@@ -26,6 +25,7 @@ from ampyre.domain.transactions import (
 from ampyre.services.charging_limits import LimitEnforcer
 from ampyre.services.ports import Clock, TelemetryWriter, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import ConnectionEvent, LoggedFrame, MeterBatch
+from ampyre.services.verified_passwords import VerifiedPasswords
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class ChargePointService:
         self._telemetry = telemetry
         self._clock = clock
         self._policy = policy
+        self._passwords = VerifiedPasswords()
         self._limits = limits
 
     @property
@@ -103,7 +104,8 @@ class ChargePointService:
     async def check_connection(self, station_id: str, password: str | None) -> ConnectDecision:
         """Decide at the WebSocket handshake whether the station may connect.
 
-        Security profile 1: the Basic-auth password must match the station's stored hash.
+        Security profile 1: the Basic-auth password must match the station's stored hash
+        (a reconnect with an unchanged password skips scrypt, see ``VerifiedPasswords``).
         Unknown stations follow the policy; ``pending``/``accept`` register them on the spot.
         """
         async with self._uow() as uow:
@@ -128,33 +130,25 @@ class ChargePointService:
         if self._policy.require_auth and station.password_hash is not None:
             if password is None:
                 return ConnectDecision(False, "password required")
-            if not verify_password(password, station.password_hash):
+            if not await self._passwords.verify(station_id, password, station.password_hash):
                 return ConnectDecision(False, "wrong password")
         return ConnectDecision(True, "ok", station.registration_status)
 
     async def do_connection_opened(self, station_id: str, ocpp_version: str) -> None:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            station = await uow.stations.get(station_id)
-            if station is None:
-                return
-            station.connected = True
-            station.ocpp_version = ocpp_version
-            station.last_seen_at = now
-            await uow.stations.update(station)
-            await uow.logs.add_connection_event(
-                ConnectionEvent(station_id, "connected", now, ocpp_version)
-            )
-            await uow.commit()
+        """The station is connected (and seen now) speaking ``ocpp_version``, with a history
+        entry; nothing for a station that no longer exists. Returns once stored, so the
+        station's frames (e.g. a Boot rewriting the station) are handled after it.
+
+        Batched with other stations' connection events: a reconnect storm costs a few
+        statements per batch instead of a transaction per station.
+        """
+        event = ConnectionEvent(station_id, "connected", self._clock.now(), ocpp_version)
+        await self._telemetry.record_connection(event, ocpp_version=ocpp_version)
 
     async def do_connection_closed(self, station_id: str, detail: str) -> None:
-        now = self._clock.now()
-        async with self._uow() as uow:
-            await uow.stations.set_connected(station_id, False, now)
-            await uow.logs.add_connection_event(
-                ConnectionEvent(station_id, "disconnected", now, detail)
-            )
-            await uow.commit()
+        """The station is disconnected, with a history entry (batched like connects)."""
+        event = ConnectionEvent(station_id, "disconnected", self._clock.now(), detail)
+        await self._telemetry.record_connection(event)
 
     async def do_boot(self, station_id: str, boot: BootInfo) -> BootDecision:
         """OCPP 1.6 §4.2: keep the boot data and answer with the station's registration."""

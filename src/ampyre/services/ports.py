@@ -222,6 +222,17 @@ class TelemetryWriter(Protocol):
         """Note that a frame arrived from the station at ``at`` (last seen)."""
         ...
 
+    async def record_connection(
+        self, event: ConnectionEvent, *, ocpp_version: str | None = None
+    ) -> None:
+        """Store a "connected"/"disconnected" event: the connection history row and the
+        station's ``connected`` flag; "connected" also sets ``ocpp_version`` (unless None)
+        and counts as being seen at ``event.at``. A "connected" event of an unknown station
+        changes nothing. Events are stored in the order they are recorded (the flag ends
+        as the last one says); returns once the event is durable.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:

@@ -58,6 +58,10 @@ async def test_mixed_run_provisions_loads_checks_and_cleans_up() -> None:
     )
     assert summary["server"]["rss_mb_peak"] >= summary["server"]["rss_mb_idle"] > 10
     assert summary["server"]["exit_code"] == 0
+    load_phase = summary["server"]["load_phase"]
+    assert load_phase["cpu_us_per_message"] >= 0
+    assert load_phase["loadgen_cores"] > 0
+    assert summary["server"]["connect_phase"]["setup_messages_per_connection"] == 4.0
     assert summary["machine"]["cpu_count"] >= 1
     assert "websockets" in summary["versions"]
     server, _ = await find_server("127.0.0.1", 5432, None)

@@ -71,7 +71,11 @@ def test_worker_configs_split_stations_and_rates() -> None:
     assert sum(c.connect_rate for c in configs) == pytest.approx(1000.0)
 
 
-def worker_summary(latencies: list[float], sent: int, duration: float) -> dict[str, Any]:
+def worker_summary(
+    latencies: list[float], sent: int, duration: float, started: float = 1000.0
+) -> dict[str, Any]:
+    """One worker's summary; its answers arrive one per second from `started` + 1."""
+    answered_at = [started + 1.0 + index for index in range(len(latencies))]
     return {
         "connections_target": 2,
         "connections_open": 2,
@@ -90,6 +94,12 @@ def worker_summary(latencies: list[float], sent: int, duration: float) -> dict[s
             "lost": 0,
             "errors_by_kind": {},
         },
+        "phases": {
+            "connect_start": started - 10.0,
+            "connect_end": started - 1.0,
+            "load_start": started,
+            "load_end": started + duration,
+        },
         "duration_s": duration,
         "messages_sent": sent,
         "answers_ok": len(latencies),
@@ -105,7 +115,13 @@ def worker_summary(latencies: list[float], sent: int, duration: float) -> dict[s
         "samples_ok": 0,
         "msg_per_s": len(latencies) / duration,
         "latency_ms": {},
+        "slowest": sorted(
+            ((value, at, "Heartbeat") for value, at in zip(latencies, answered_at, strict=True)),
+            reverse=True,
+        ),
         "_latencies": array("d", latencies).tobytes(),
+        "_latencies_by_action": {"Heartbeat": array("d", latencies).tobytes()},
+        "_answered_at": array("d", answered_at).tobytes(),
         "_handshakes": array("d", [1.0, 2.0]).tobytes(),
     }
 
@@ -113,7 +129,7 @@ def worker_summary(latencies: list[float], sent: int, duration: float) -> dict[s
 def test_merge_sums_counts_and_pools_latencies() -> None:
     args = loadgen.parse_args(["--url", "ws://h/ocpp", "--stations", "4", "--processes", "2"])
     merged = loadgen.merge(
-        [worker_summary([1.0, 2.0], 3, 2.0), worker_summary([3.0, 4.0], 2, 2.5)], args
+        [worker_summary([1.0, 2.0], 3, 2.0), worker_summary([3.0, 4.0], 2, 2.5, 1003.0)], args
     )
     assert merged["connections_open"] == 4
     assert merged["messages_sent"] == 5
@@ -125,3 +141,9 @@ def test_merge_sums_counts_and_pools_latencies() -> None:
     assert merged["errors_by_kind"] == {"Heartbeat: unexpected answer": 1}
     assert merged["setup"]["messages_sent"] == 16
     assert "_latencies" not in merged
+    assert merged["latency_ms_by_action"] == {"Heartbeat": merged["latency_ms"]}
+    assert merged["phases"]["load_start"] == 1000.0
+    assert merged["phases"]["load_end"] == 1005.5
+    # Answers at +1 s, +2 s (first worker) and +4 s, +5 s (second), in 5 s windows.
+    assert merged["p99_ms_per_5s"] == [3.0, 4.0]
+    assert [entry["ms"] for entry in merged["slowest"]] == [4.0, 3.0, 2.0, 1.0]

@@ -3,6 +3,10 @@
 Handshake (OCPP-J 1.6 §3, OCPP.md "Transport"): choose the subprotocol, check HTTP Basic
 credentials (security profile 1) and the unknown-station policy, then run the RPC connection
 until the socket closes. Refusals happen before the upgrade, with an HTTP status.
+
+The gateway is a plain ASGI application that :class:`OcppDispatch` puts in front of the
+Starlette app, so frames skip Starlette's routing, middleware and exception wrappers (see
+:mod:`ampyre.ocpp.gateway.asgi_transport`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from ampyre.domain.errors import ValidationFailed
@@ -76,9 +81,11 @@ class OcppGateway:
         self._settings = settings
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def handle(self, websocket: WebSocket) -> None:
-        """Serve one station connection (the Starlette WebSocket route endpoint)."""
-        station_id = station_id_from_path(websocket.scope["path"], self._settings.path_prefix)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one station connection (an ASGI ``websocket`` scope): the handshake through
+        Starlette's ``WebSocket``, the frames through ``receive``/``send`` directly."""
+        websocket = WebSocket(scope, receive, send)
+        station_id = station_id_from_path(scope["path"], self._settings.path_prefix)
         if station_id is None:
             await _deny(websocket, 404, "no station id in the path")
             return
@@ -87,7 +94,7 @@ class OcppGateway:
         except ValidationFailed as exc:
             await _deny(websocket, 400, exc.message)
             return
-        version = choose_subprotocol(websocket.scope.get("subprotocols", []), SUPPORTED_VERSIONS)
+        version = choose_subprotocol(scope.get("subprotocols", []), SUPPORTED_VERSIONS)
         if version is None:
             await _deny(websocket, 400, "no supported OCPP subprotocol offered (ocpp1.6)")
             return
@@ -103,11 +110,12 @@ class OcppGateway:
             await _deny(websocket, 401, decision.reason)
             return
         await websocket.accept(subprotocol=version.value)
-        await self._serve(websocket, station_id, version, decision.registration_status)
+        transport = AsgiTransport(receive, send)
+        await self._serve(transport, station_id, version, decision.registration_status)
 
     async def _serve(
         self,
-        websocket: WebSocket,
+        transport: AsgiTransport,
         station_id: str,
         version: OcppVersion,
         registration: RegistrationStatus | None,
@@ -123,7 +131,7 @@ class OcppGateway:
             service.touch(station_id)
 
         rpc = RpcConnection(
-            AsgiTransport(websocket),
+            transport,
             version=version,
             side=Side.CSMS,
             handlers=messages.handlers(),
@@ -153,6 +161,24 @@ class OcppGateway:
             if self._registry.remove(live):
                 with contextlib.suppress(Exception):
                     await service.do_connection_closed(station_id, detail)
+
+
+class OcppDispatch:
+    """ASGI application in front of the web app: WebSocket connections under the OCPP path
+    prefix go straight to the gateway; everything else (REST API, health, lifespan) to the
+    wrapped application. Station sockets thus skip Starlette's middleware stack, whose
+    suspended coroutines would otherwise be kept for every open connection."""
+
+    def __init__(self, app: ASGIApp, *, gateway: OcppGateway, path_prefix: str) -> None:
+        self._app = app
+        self._gateway = gateway
+        self._prefix = path_prefix.rstrip("/") + "/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(self._prefix):
+            await self._gateway(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
 
 
 async def _deny(websocket: WebSocket, status: int, reason: str) -> None:

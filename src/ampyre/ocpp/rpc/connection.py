@@ -20,6 +20,7 @@ call with InvalidResponse; an answer with an unknown id is logged and ignored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import secrets
@@ -80,8 +81,37 @@ class _PendingCall:
     logged: bool = False
 
 
+@functools.cache
+def _known_actions(version: OcppVersion) -> frozenset[str]:
+    """One shared set per version (a set per connection costs ~1 KiB each)."""
+    return all_actions(version)
+
+
 class RpcConnection:
     """The RPC endpoint of one connection; see the module docstring for the rules."""
+
+    __slots__ = (
+        "_call_lock",
+        "_call_timeout",
+        "_close_requested",
+        "_closed",
+        "_handlers",
+        "_id_prefix",
+        "_ids",
+        "_known",
+        "_last_timed_out",
+        "_log",
+        "_on_frame",
+        "_pending",
+        "_reader",
+        "_receivable",
+        "_registry",
+        "_sendable",
+        "_transport",
+        "_validate",
+        "side",
+        "version",
+    )
 
     def __init__(
         self,
@@ -105,7 +135,7 @@ class RpcConnection:
         self._validate = validate
         self._on_frame = on_frame
         self._registry = registry_for(version)
-        self._known = all_actions(version)
+        self._known = _known_actions(version)
         self._receivable = actions_received_by(side, version)
         self._sendable = actions_sent_by(side, version)
         self._call_lock = asyncio.Lock()
