@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from ampyre.domain.locations import (
     Address,
     Contact,
@@ -79,3 +81,34 @@ def transaction(start_key: str = "key-1", **changes: Any) -> Transaction:
     }
     values.update(changes)
     return Transaction(**values)
+
+
+async def refuse_inserts(engine: AsyncEngine, backend: str, table: str) -> None:
+    """Make every INSERT into ``table`` fail ("database trouble") until :func:`allow_inserts`."""
+    statements = {
+        "sqlite": [
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'database trouble'); END"
+        ],
+        "postgres": [
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'database trouble'; END $$",
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ],
+    }[backend]
+    await _run(engine, statements)
+
+
+async def allow_inserts(engine: AsyncEngine, backend: str, table: str) -> None:
+    statements = {
+        "sqlite": ["DROP TRIGGER refuse"],
+        "postgres": [f"DROP TRIGGER refuse ON {table}", "DROP FUNCTION refuse()"],
+    }[backend]
+    await _run(engine, statements)
+
+
+async def _run(engine: AsyncEngine, statements: list[str]) -> None:
+    async with engine.begin() as conn:
+        for statement in statements:
+            await conn.exec_driver_sql(statement)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from dbfactories import at, station, transaction
+from dbfactories import allow_inserts, at, refuse_inserts, station, transaction
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ampyre.db.tables import connector_status_history, message_log, meter_values
@@ -401,25 +401,7 @@ async def test_batches_in_flight_together_keep_the_newest_status_and_reading(
 async def test_fire_and_forget_items_survive_a_database_failure(
     engine: AsyncEngine, backend: str
 ) -> None:
-    breaking = {
-        "sqlite": [
-            "CREATE TRIGGER refuse BEFORE INSERT ON message_log "
-            "BEGIN SELECT RAISE(ABORT, 'database trouble'); END"
-        ],
-        "postgres": [
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'database trouble'; END $$",
-            "CREATE TRIGGER refuse BEFORE INSERT ON message_log "
-            "FOR EACH ROW EXECUTE FUNCTION refuse()",
-        ],
-    }[backend]
-    repairing = {
-        "sqlite": ["DROP TRIGGER refuse"],
-        "postgres": ["DROP TRIGGER refuse ON message_log", "DROP FUNCTION refuse()"],
-    }[backend]
-    async with engine.begin() as conn:
-        for statement in breaking:
-            await conn.exec_driver_sql(statement)
+    await refuse_inserts(engine, backend, "message_log")
     writer = BatchedTelemetryWriter(engine, max_delay=0.001, retry_delay=0.01)
     await writer.start()
     for index in range(30):
@@ -429,9 +411,7 @@ async def test_fire_and_forget_items_survive_a_database_failure(
         await asyncio.sleep(0.005)
     assert writer.pending_rows == 30
 
-    async with engine.begin() as conn:
-        for statement in repairing:
-            await conn.exec_driver_sql(statement)
+    await allow_inserts(engine, backend, "message_log")
     await writer.stop()
 
     async with engine.connect() as conn:

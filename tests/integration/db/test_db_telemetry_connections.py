@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from dbfactories import at, station
+from dbfactories import allow_inserts, at, refuse_inserts, station
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ampyre.db.telemetry import BatchedTelemetryWriter, UnstorableItem
@@ -144,34 +144,14 @@ async def test_an_event_waits_while_the_database_fails_and_is_written_after(
     async with uow() as tx:
         await tx.stations.add(station())
         await tx.commit()
-    breaking = {
-        "sqlite": [
-            "CREATE TRIGGER refuse BEFORE INSERT ON connection_events "
-            "BEGIN SELECT RAISE(ABORT, 'database trouble'); END"
-        ],
-        "postgres": [
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'database trouble'; END $$",
-            "CREATE TRIGGER refuse BEFORE INSERT ON connection_events "
-            "FOR EACH ROW EXECUTE FUNCTION refuse()",
-        ],
-    }[backend]
-    repairing = {
-        "sqlite": ["DROP TRIGGER refuse"],
-        "postgres": ["DROP TRIGGER refuse ON connection_events", "DROP FUNCTION refuse()"],
-    }[backend]
-    async with engine.begin() as conn:
-        for statement in breaking:
-            await conn.exec_driver_sql(statement)
+    await refuse_inserts(engine, backend, "connection_events")
     writer = BatchedTelemetryWriter(engine, max_delay=0.001, retry_delay=0.01)
     await writer.start()
     try:
         recording = asyncio.create_task(writer.record_connection(disconnected("ST-1", 0)))
         await asyncio.sleep(0.1)
         assert not recording.done()
-        async with engine.begin() as conn:
-            for statement in repairing:
-                await conn.exec_driver_sql(statement)
+        await allow_inserts(engine, backend, "connection_events")
         await asyncio.wait_for(recording, timeout=10)
     finally:
         await writer.stop()
