@@ -68,6 +68,19 @@ class Settings(BaseSettings):
         "time are closed by Ampyre and flagged",
     )
     message_log_retention_days: int = Field(default=90, ge=1)
+    operator_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="This network's operator id, for tariffs assigned to an operator",
+    )
+    default_currency: str = Field(
+        default="EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency of a (free) CDR for a session no tariff applies to",
+    )
+    cdr_sweep_period_s: float = Field(
+        default=30.0, gt=0, description="How often completed sessions without a CDR are rated"
+    )
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -31,6 +31,9 @@ from ampyre.services.clock import SystemClock
 from ampyre.services.commands import CommandService
 from ampyre.services.health import HealthService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
+from ampyre.services.rating import RatingService
+from ampyre.services.tariffs import TariffService
+from ampyre.workers.cdrs import CdrWorker
 from ampyre.workers.periodic import PeriodicJobs, schedule_health_jobs
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,9 @@ class Components:
     limits: LimitEnforcer
     commands: CommandService
     health: HealthService
+    tariffs: TariffService
+    rating: RatingService
+    cdr_worker: CdrWorker
 
 
 def build_components(settings: Settings, clock: Clock | None = None) -> Components:
@@ -77,6 +83,13 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
     )
     registry = ConnectionRegistry()
     limits = LimitEnforcer(registry, clock, command_timeout_s=settings.ocpp_command_timeout_s)
+    rating = RatingService(
+        uows,
+        clock,
+        operator_id=settings.operator_id,
+        default_currency=settings.default_currency,
+    )
+    cdr_worker = CdrWorker(rating, period_s=settings.cdr_sweep_period_s)
     charge_points = ChargePointService(
         uows,
         telemetry,
@@ -88,6 +101,7 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
             pending_retry_interval_s=settings.ocpp_pending_retry_interval_s,
         ),
         limits,
+        on_completed=cdr_worker.notify,
     )
     return Components(
         settings=settings,
@@ -106,6 +120,9 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
             stuck_grace_s=settings.stuck_transaction_grace_s,
             message_log_retention_days=settings.message_log_retention_days,
         ),
+        tariffs=TariffService(uows, clock, operator_id=settings.operator_id),
+        rating=rating,
+        cdr_worker=cdr_worker,
     )
 
 
@@ -130,6 +147,8 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
             uow_factory=components.uow_factory,
             clock=components.clock,
             commands=components.commands,
+            tariffs=components.tariffs,
+            rating=components.rating,
         )
     )
 
@@ -141,6 +160,7 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
         registry_for(OcppVersion.V16).warm()
         await components.telemetry.start()
         await components.limits.load(components.uow_factory)
+        components.cdr_worker.start()
         jobs = PeriodicJobs()
         if background_jobs:
 
@@ -161,6 +181,7 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
             yield
         finally:
             await jobs.stop()
+            await components.cdr_worker.stop()
             await components.limits.close()
             await components.registry.close_all("server shutting down")
             await components.telemetry.stop()

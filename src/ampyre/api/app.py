@@ -8,13 +8,16 @@ from ampyre.api.context import ApiContext
 from ampyre.api.dependencies import ApiServices
 from ampyre.api.errors import install_error_handlers
 from ampyre.api.routers import (
+    cdrs,
     commands,
     connectors,
     id_tags,
     locations,
     message_log,
+    public,
     station_import,
     stations,
+    tariffs,
     tokens,
     transactions,
 )
@@ -22,13 +25,16 @@ from ampyre.api.schemas.common import error_responses
 
 DESCRIPTION = """\
 Manage the charging network: locations, stations and their connectors, id tags,
-transactions with their meter values, commands to stations and the OCPP message log.
+transactions with their meter values and running cost, tariffs and where they apply,
+charge detail records (CDRs), commands to stations and the OCPP message log.
+`/public/...` needs no token (prices shown to drivers).
 
 Authenticate with an API token: `Authorization: Bearer ampyre_...`. Create the first one
 with `ampyre tokens create --role admin`. Each token has a role that decides what it may do.
 
 Every error is `{"error": {"code": "...", "message": "..."}}`. Times are ISO 8601 in UTC,
-energy is in Wh, power in W, coordinates are decimal strings.
+energy is in Wh, power in W, coordinates are decimal strings. Money is a decimal string
+("46.13"); tariff bodies may send prices as JSON numbers too, which are read exactly.
 """
 
 TAGS = [
@@ -40,6 +46,9 @@ TAGS = [
     {"name": "transactions", "description": "Charging sessions and meter values."},
     {"name": "message log", "description": "Every OCPP frame in and out."},
     {"name": "tokens", "description": "API tokens (administrators)."},
+    {"name": "tariffs", "description": "Prices, their versions and where they apply."},
+    {"name": "cdrs", "description": "Charge detail records and the running cost of sessions."},
+    {"name": "public", "description": "Read without a token: prices shown to drivers."},
 ]
 
 
@@ -67,6 +76,9 @@ def build_api(ctx: ApiContext) -> FastAPI:
         transactions,
         message_log,
         tokens,
+        tariffs,
+        cdrs,
+        public,
     ):
         app.include_router(module.router)
     return app

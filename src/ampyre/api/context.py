@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from ampyre.services.commands import CommandService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
+from ampyre.services.rating import RatingService
+from ampyre.services.tariffs import TariffService
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +16,5 @@ class ApiContext:
     clock: Clock
     commands: CommandService
     """Station commands; its ``stations`` port is also used to disconnect rejected stations."""
+    tariffs: TariffService
+    rating: RatingService

@@ -13,9 +13,12 @@ from ampyre.services.connectors_admin import ConnectorService
 from ampyre.services.id_tags import IdTagService
 from ampyre.services.locations import LocationService
 from ampyre.services.operator_commands import OperatorCommands
+from ampyre.services.ports import Clock
 from ampyre.services.queries import QueryService
+from ampyre.services.rating import RatingService
 from ampyre.services.station_import import StationImportService
 from ampyre.services.stations_admin import StationAdminService
+from ampyre.services.tariffs import TariffService
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,9 @@ class ApiServices:
     tokens: ApiTokenService
     queries: QueryService
     commands: OperatorCommands
+    tariffs: TariffService
+    rating: RatingService
+    clock: Clock
 
     @classmethod
     def from_context(cls, ctx: ApiContext) -> ApiServices:
@@ -40,6 +46,9 @@ class ApiServices:
             tokens=ApiTokenService(ctx.uow_factory, ctx.clock),
             queries=QueryService(ctx.uow_factory),
             commands=OperatorCommands(ctx.commands),
+            tariffs=ctx.tariffs,
+            rating=ctx.rating,
+            clock=ctx.clock,
         )
 
 

@@ -8,6 +8,7 @@ from ampyre.cli import database, provisioning
 from ampyre.cli.demo import demo
 from ampyre.cli.server import serve
 from ampyre.cli.simulate import simulate
+from ampyre.cli.tariff_admin import tariffs_app
 
 app = typer.Typer(
     help="Ampyre: charge point management and e-mobility billing.",
@@ -22,3 +23,4 @@ app.add_typer(database.app, name="db")
 app.add_typer(provisioning.stations, name="stations")
 app.add_typer(provisioning.tags, name="tags")
 app.add_typer(provisioning.tokens, name="tokens")
+app.add_typer(tariffs_app, name="tariffs")

@@ -6,18 +6,15 @@ import asyncio
 import contextlib
 
 import typer
-import uvicorn
 
 from ampyre.cli.common import configure_logging, run, settings_or_exit
 from ampyre.cli.context import cli_context
 from ampyre.cli.demo_data import DEMO_TAGS, demo_password, demo_station_ids, seed
 from ampyre.cli.server import uvicorn_config
 from ampyre.db.schema import upgrade
-from ampyre.main import build_app, build_components
 from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.records import Role
 from ampyre.simulator.config import SimulationOptions, StationCredentials
-from ampyre.simulator.fleet import run_simulation
 
 
 def demo(
@@ -52,6 +49,11 @@ def demo(
         f"  stations connect to ws://{settings.host}:{settings.port}"
         f"{settings.ocpp_path_prefix}/<id>\n"
     )
+    import uvicorn
+
+    from ampyre.main import build_app, build_components
+    from ampyre.simulator.fleet import run_simulation
+
     server = uvicorn.Server(uvicorn_config(build_app(build_components(settings)), settings))
     options = SimulationOptions(
         url=f"ws://{settings.host}:{settings.port}{settings.ocpp_path_prefix}",

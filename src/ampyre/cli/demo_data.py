@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ampyre.cli.context import CliContext
+from ampyre.cli.demo_tariffs import seed_tariffs
 from ampyre.domain.errors import Conflict
 from ampyre.domain.id_tags import IdTag, TagStatus
 from ampyre.domain.locations import (
@@ -210,6 +211,11 @@ async def seed(ctx: CliContext) -> None:
     )
     await _ignore_existing(
         tags.do_add_tag(ctx.actor, IdTag("DEMO-EXPIRED", expires_at=now - timedelta(days=30)))
+    )
+    await seed_tariffs(
+        ctx,
+        polish_sites=[site.id for site in SITES if site.country == "PL"],
+        dc_stations=[f"{site.id}-1" for site in SITES if site.country == "PL" and site.dc],
     )
 
 

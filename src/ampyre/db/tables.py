@@ -17,7 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ampyre.db.types import BigId, UtcDateTime
+from ampyre.db.types import BigId, ExactDecimal, UtcDateTime
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -250,4 +250,94 @@ api_tokens = sa.Table(
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
     sa.Column("last_used_at", UtcDateTime(), nullable=True),
     sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+)
+
+TARIFF_ID = sa.String(36)
+"""OCPI 2.2.1 Tariff.id (CiString36)."""
+MONEY = ExactDecimal(18, 4)
+"""A rounded amount in a currency's major unit (up to 4 minor digits, e.g. CLF)."""
+VOLUME = ExactDecimal(20, 6)
+"""kWh or seconds, exact to a millionth (energy is kept in mWh while rating)."""
+
+tariffs = sa.Table(
+    "tariffs",
+    metadata,
+    sa.Column("id", TARIFF_ID, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    _created_at(),
+)
+
+tariff_versions = sa.Table(
+    "tariff_versions",
+    metadata,
+    # Versions are never changed once a session may have used them; a price change is a
+    # new version with its own validity.
+    sa.Column(
+        "tariff_id",
+        TARIFF_ID,
+        sa.ForeignKey("tariffs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("number", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("valid_from", UtcDateTime(), nullable=True),
+    sa.Column("valid_until", UtcDateTime(), nullable=True),
+    sa.Column("document", sa.JSON(), nullable=False, comment="formats.tariff_document"),
+    _created_at(),
+)
+
+tariff_assignments = sa.Table(
+    "tariff_assignments",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tariff_id", TARIFF_ID, sa.ForeignKey("tariffs.id"), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False, comment="'' for the network"),
+    sa.Column("plan_id", sa.String(64), nullable=False, comment="'' for everybody"),
+    sa.Column("priority", sa.Integer(), nullable=False),
+    _created_at(),
+    sa.UniqueConstraint("scope", "target", "plan_id", name="uq_tariff_assignments_scope"),
+    sa.Index("ix_tariff_assignments_tariff_id", "tariff_id"),
+)
+
+cdrs = sa.Table(
+    "cdrs",
+    metadata,
+    # Charge detail records are immutable: a correction is a credit CDR (negative amounts)
+    # referencing the original, and possibly a new CDR with the next sequence number.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("transaction_id", sa.Integer(), sa.ForeignKey("transactions.id"), nullable=False),
+    sa.Column("sequence", sa.Integer(), nullable=False, comment="1 for the first CDR"),
+    sa.Column("credit_reference_id", BigId, sa.ForeignKey("cdrs.id"), nullable=True),
+    sa.Column("station_id", STATION_ID, nullable=False),
+    sa.Column("connector_id", sa.Integer(), nullable=False),
+    sa.Column("id_tag", ID_TAG, nullable=False),
+    sa.Column("location_id", LOCATION_ID, nullable=True),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("tariff_id", TARIFF_ID, nullable=True),
+    sa.Column("tariff_version", sa.Integer(), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime(), nullable=False),
+    sa.Column("energy_kwh", VOLUME, nullable=False),
+    sa.Column("charging_s", VOLUME, nullable=False),
+    sa.Column("parking_s", VOLUME, nullable=False),
+    sa.Column("total_excl_vat", MONEY, nullable=False),
+    sa.Column("total_incl_vat", MONEY, nullable=False),
+    sa.Column("energy_excl_vat", MONEY, nullable=False),
+    sa.Column("energy_incl_vat", MONEY, nullable=False),
+    sa.Column("time_excl_vat", MONEY, nullable=False),
+    sa.Column("time_incl_vat", MONEY, nullable=False),
+    sa.Column("parking_excl_vat", MONEY, nullable=False),
+    sa.Column("parking_incl_vat", MONEY, nullable=False),
+    sa.Column("fixed_excl_vat", MONEY, nullable=False),
+    sa.Column("fixed_incl_vat", MONEY, nullable=False),
+    sa.Column("details", sa.JSON(), nullable=False, comment="lines, VAT totals, periods"),
+    sa.Column("reason", sa.Text(), nullable=True, comment="why a credit CDR was issued"),
+    _created_at(),
+    sa.UniqueConstraint("transaction_id", "sequence", name="uq_cdrs_transaction_id_sequence"),
+    sa.UniqueConstraint("credit_reference_id", name="uq_cdrs_credit_reference_id"),
+    sa.Index("ix_cdrs_station_id_ended_at", "station_id", "ended_at"),
+    sa.Index("ix_cdrs_ended_at", "ended_at"),
+    sqlite_autoincrement=True,
 )

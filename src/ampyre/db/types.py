@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,3 +44,47 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 """64-bit surrogate key; plain INTEGER on SQLite so it aliases the rowid and autoincrements."""
+
+
+class ExactDecimal(sa.TypeDecorator[Decimal]):
+    """An exact decimal: ``NUMERIC(precision, scale)`` on PostgreSQL, text on SQLite.
+
+    SQLite has no decimal type (its NUMERIC affinity turns values into floats), so money
+    is stored as the Decimal's text there and read back exactly. Values with more decimals
+    than ``scale`` are refused rather than silently rounded. Not for ordering or summing in
+    SQL on SQLite: text compares lexically.
+    """
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 6) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(40))
+        return dialect.type_descriptor(sa.Numeric(self.precision, self.scale))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"{value!r} is not a finite Decimal")
+        exponent = value.as_tuple().exponent
+        if (
+            isinstance(exponent, int)
+            and -exponent > self.scale
+            and value != value.quantize(Decimal(1).scaleb(-self.scale))
+        ):
+            raise ValueError(f"{value} has more than {self.scale} decimals")
+        if dialect.name == "sqlite":
+            return str(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -8,23 +8,29 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ampyre.db.repositories.api_tokens import SqlApiTokenRepository
+from ampyre.db.repositories.cdrs import SqlCdrRepository
 from ampyre.db.repositories.connectors import SqlConnectorRepository
 from ampyre.db.repositories.id_tags import SqlIdTagRepository
 from ampyre.db.repositories.locations import SqlLocationRepository
 from ampyre.db.repositories.logs import SqlLogRepository
 from ampyre.db.repositories.remote_starts import SqlRemoteStartRepository
 from ampyre.db.repositories.stations import SqlStationRepository
+from ampyre.db.repositories.tariffs import SqlTariffRepository
 from ampyre.db.repositories.transactions import SqlTransactionRepository
+from ampyre.db.repositories.usage import SqlUsageRepository
 from ampyre.services.ports import (
     ApiTokenRepository,
+    CdrRepository,
     ConnectorRepository,
     IdTagRepository,
     LocationRepository,
     LogRepository,
     RemoteStartRepository,
     StationRepository,
+    TariffRepository,
     TransactionRepository,
     UnitOfWorkFactory,
+    UsageRepository,
 )
 
 
@@ -45,6 +51,9 @@ class SqlUnitOfWork:
     remote_starts: RemoteStartRepository
     api_tokens: ApiTokenRepository
     logs: LogRepository
+    tariffs: TariffRepository
+    cdrs: CdrRepository
+    usage: UsageRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -68,6 +77,9 @@ class SqlUnitOfWork:
         self.remote_starts = SqlRemoteStartRepository(conn)
         self.api_tokens = SqlApiTokenRepository(conn)
         self.logs = SqlLogRepository(conn)
+        self.tariffs = SqlTariffRepository(conn)
+        self.cdrs = SqlCdrRepository(conn)
+        self.usage = SqlUsageRepository(conn)
         return self
 
     async def __aexit__(

@@ -45,6 +45,12 @@ class Permission(StrEnum):
     MESSAGE_LOG_READ = "message_log:read"
     """Raw OCPP frames; they can hold id tags and configuration values."""
     API_TOKENS_MANAGE = "api_tokens:manage"
+    TARIFFS_READ = "tariffs:read"
+    TARIFFS_WRITE = "tariffs:write"
+    """Create tariffs and versions, assign them; prices drivers pay."""
+    CDRS_READ = "cdrs:read"
+    CDRS_WRITE = "cdrs:write"
+    """Issue credit CDRs and re-rate sessions (corrections of what drivers were charged)."""
 
 
 _READ_ALL = frozenset(
@@ -54,10 +60,18 @@ _READ_ALL = frozenset(
         Permission.ID_TAGS_READ,
         Permission.TRANSACTIONS_READ,
         Permission.MESSAGE_LOG_READ,
+        Permission.TARIFFS_READ,
+        Permission.CDRS_READ,
     }
 )
 _SITE_READ = frozenset(
-    {Permission.STATIONS_READ, Permission.LOCATIONS_READ, Permission.TRANSACTIONS_READ}
+    {
+        Permission.STATIONS_READ,
+        Permission.LOCATIONS_READ,
+        Permission.TRANSACTIONS_READ,
+        Permission.TARIFFS_READ,
+        Permission.CDRS_READ,
+    }
 )
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
@@ -66,7 +80,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.SUPPORT_L2: _READ_ALL
     | {Permission.STATIONS_COMMAND, Permission.STATIONS_RESET, Permission.ID_TAGS_WRITE},
     Role.SUPPORT_L1: _READ_ALL | {Permission.STATIONS_COMMAND},
-    Role.CALL_CENTRE: frozenset({Permission.STATIONS_READ, Permission.TRANSACTIONS_READ}),
+    Role.CALL_CENTRE: frozenset(
+        {Permission.STATIONS_READ, Permission.TRANSACTIONS_READ, Permission.TARIFFS_READ}
+    ),
     Role.INSTALLER: frozenset(
         {
             Permission.STATIONS_READ,

@@ -8,6 +8,7 @@ into these calls. The hot paths (status, meter values, heartbeats) go through th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,6 +90,7 @@ class ChargePointService:
         clock: Clock,
         policy: GatewayPolicy,
         limits: LimitEnforcer | None = None,
+        on_completed: Callable[[int], None] | None = None,
     ) -> None:
         self._uow = uow_factory
         self._telemetry = telemetry
@@ -96,6 +98,8 @@ class ChargePointService:
         self._policy = policy
         self._passwords = VerifiedPasswords()
         self._limits = limits
+        self._on_completed = on_completed
+        """Told the id of every transaction that completes (e.g. to rate it into a CDR)."""
 
     @property
     def clock(self) -> Clock:
@@ -322,6 +326,8 @@ class ChargePointService:
                 transaction.id,
                 request.transaction_data,
             )
+        if stopped and self._on_completed is not None:
+            self._on_completed(request.transaction_id)
         if auth is not None and auth.status is AuthorizationStatus.CONCURRENT_TX:
             auth = Authorization(AuthorizationStatus.ACCEPTED, "ok", auth.expires_at)
         return auth

@@ -17,16 +17,23 @@ from typing import Any, Protocol, Self
 from ampyre.domain.charging_limits import RemoteStartRequest
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
+from ampyre.domain.rating.assignment import TariffAssignment
+from ampyre.domain.rating.cdr import Cdr
+from ampyre.domain.rating.tariff import TariffVersion
+from ampyre.domain.rating.usage import SessionUsage
 from ampyre.domain.stations import Connector, RegistrationStatus, Station, StatusReport
 from ampyre.domain.transactions import Transaction
 from ampyre.services.records import (
     ApiToken,
+    CdrFilter,
     ConnectionEvent,
     LoggedFrame,
     MeterBatch,
     Page,
+    StationPricingFacts,
     StatusChange,
     StoredSample,
+    StoredTariff,
     TransactionFilter,
 )
 
@@ -176,6 +183,74 @@ class LogRepository(Protocol):
     async def delete_frames_before(self, before: datetime) -> int: ...
 
 
+class TariffRepository(Protocol):
+    async def get(self, tariff_id: str) -> StoredTariff | None: ...
+    async def get_many(self, tariff_ids: Sequence[str]) -> dict[str, StoredTariff]: ...
+    async def list(self, page: Page) -> builtins.list[StoredTariff]:
+        """In id order."""
+        ...
+
+    async def add(self, tariff: StoredTariff) -> None:
+        """Insert the tariff and its versions; ``Conflict`` if the id exists."""
+        ...
+
+    async def add_version(self, tariff_id: str, version: TariffVersion) -> None: ...
+    async def end_version(self, tariff_id: str, number: int, valid_until: datetime) -> None:
+        """Close an open-ended version (the only change a stored version may take)."""
+        ...
+
+    async def rename(self, tariff_id: str, name: str) -> None: ...
+    async def delete(self, tariff_id: str) -> None: ...
+    async def used_by_cdrs(self, tariff_id: str) -> bool: ...
+    async def assignments(self) -> builtins.list[TariffAssignment]:
+        """Every assignment (a small table, read whole for resolution)."""
+        ...
+
+    async def add_assignment(self, assignment: TariffAssignment) -> int:
+        """``Conflict`` when the scope, target and plan already have a tariff."""
+        ...
+
+    async def delete_assignment(self, assignment_id: int) -> bool: ...
+
+
+class CdrRepository(Protocol):
+    async def add(self, cdr: Cdr) -> int:
+        """Insert; ``Conflict`` when the transaction already has a CDR with that sequence
+        (or the credited CDR already has a credit)."""
+        ...
+
+    async def add_many(self, cdrs: Sequence[Cdr]) -> int:
+        """Insert first CDRs in one statement, skipping transactions that already have one
+        (a concurrent rater won); returns how many were inserted."""
+        ...
+
+    async def get(self, cdr_id: int) -> Cdr | None: ...
+    async def for_transaction(self, transaction_id: int) -> builtins.list[Cdr]:
+        """Oldest (sequence 1) first."""
+        ...
+
+    async def list(self, flt: CdrFilter, page: Page) -> builtins.list[Cdr]:
+        """Newest end first."""
+        ...
+
+
+class UsageRepository(Protocol):
+    """Read side for rating: the meter data and station facts sessions are priced from."""
+
+    async def completed_without_cdr(self, limit: int) -> builtins.list[Transaction]:
+        """Completed transactions that have no CDR yet, oldest stop first."""
+        ...
+
+    async def usage(
+        self, transactions: Sequence[Transaction], *, until: datetime | None = None
+    ) -> dict[int, SessionUsage]:
+        """Each transaction's meter readings and suspended intervals, ending at its stop
+        (or, for a running one, at ``until`` with the latest reading as the end)."""
+        ...
+
+    async def station_facts(self, station_ids: Sequence[str]) -> dict[str, StationPricingFacts]: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: ``async with uow: ...; await uow.commit()``.
 
@@ -191,6 +266,9 @@ class UnitOfWork(Protocol):
     remote_starts: RemoteStartRepository
     api_tokens: ApiTokenRepository
     logs: LogRepository
+    tariffs: TariffRepository
+    cdrs: CdrRepository
+    usage: UsageRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

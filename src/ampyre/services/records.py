@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ampyre.domain.metering import MeterSample
+from ampyre.domain.rating.tariff import TariffVersion
 
 
 class Role(StrEnum):
@@ -122,3 +123,32 @@ class TransactionFilter:
     started_from: datetime | None = None
     started_to: datetime | None = None
     active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTariff:
+    """A tariff with every version it ever had, oldest first."""
+
+    id: str
+    name: str
+    currency: str
+    versions: tuple[TariffVersion, ...]
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationPricingFacts:
+    """What tariff resolution and local time need to know about a station."""
+
+    station_id: str
+    location_id: str | None
+    time_zone: str | None
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CdrFilter:
+    station_id: str | None = None
+    transaction_id: int | None = None
+    ended_from: datetime | None = None
+    ended_to: datetime | None = None

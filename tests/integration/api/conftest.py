@@ -16,7 +16,9 @@ from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
 from ampyre.services.ports import UnitOfWorkFactory
+from ampyre.services.rating import RatingService
 from ampyre.services.records import Role
+from ampyre.services.tariffs import TariffService
 
 
 @pytest.fixture
@@ -34,7 +36,15 @@ async def client(
     uow: UnitOfWorkFactory, clock: FixedClock, station_commands: ScriptedStationCommands
 ) -> AsyncIterator[httpx.AsyncClient]:
     commands = CommandService(uow, station_commands, timeout_s=2.0, clock=SystemClock())
-    app = build_api(ApiContext(uow_factory=uow, clock=clock, commands=commands))
+    app = build_api(
+        ApiContext(
+            uow_factory=uow,
+            clock=clock,
+            commands=commands,
+            tariffs=TariffService(uow, clock),
+            rating=RatingService(uow, clock),
+        )
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         yield http

@@ -11,6 +11,8 @@ from ampyre.api.context import ApiContext
 from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
 from ampyre.services.ports import UnitOfWorkFactory
+from ampyre.services.rating import RatingService
+from ampyre.services.tariffs import TariffService
 
 EXPECTED_PATHS = {
     "/locations",
@@ -41,6 +43,20 @@ EXPECTED_PATHS = {
     "/message-log",
     "/tokens",
     "/tokens/{token_id}",
+    "/tariffs",
+    "/tariffs/ocpi",
+    "/tariffs/{tariff_id}",
+    "/tariffs/{tariff_id}/ocpi",
+    "/tariffs/{tariff_id}/versions",
+    "/tariff-assignments",
+    "/tariff-assignments/{assignment_id}",
+    "/tariff-resolution",
+    "/cdrs",
+    "/cdrs/{cdr_id}",
+    "/cdrs/{cdr_id}/credit",
+    "/cdrs/{cdr_id}/ocpi",
+    "/transactions/{transaction_id}/cost",
+    "/public/stations/{station_id}/prices",
 }
 
 
@@ -81,7 +97,8 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(
 async def test_mounted_under_api_v1(uow: UnitOfWorkFactory, clock: FixedClock) -> None:
     commands = CommandService(uow, ScriptedStationCommands(), timeout_s=1.0, clock=SystemClock())
     main = FastAPI()
-    main.mount("/api/v1", build_api(ApiContext(uow, clock, commands)))
+    context = ApiContext(uow, clock, commands, TariffService(uow, clock), RatingService(uow, clock))
+    main.mount("/api/v1", build_api(context))
     transport = httpx.ASGITransport(app=main)
     async with httpx.AsyncClient(transport=transport, base_url="http://main.test") as http:
         document = await http.get("/api/v1/openapi.json")

@@ -203,10 +203,10 @@ class SqlTransactionRepository:
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> Transaction | None:
         row = (await self._conn.execute(sa.select(transactions).where(condition))).one_or_none()
-        return None if row is None else _transaction(row)
+        return None if row is None else transaction_from_row(row)
 
     async def _many(self, statement: sa.Select[*AnyTuple]) -> builtins.list[Transaction]:
-        return [_transaction(row) for row in await self._conn.execute(statement)]
+        return [transaction_from_row(row) for row in await self._conn.execute(statement)]
 
     async def _start_key_exists(self, start_key: str) -> bool:
         return await self.get_by_start_key(start_key) is not None
@@ -236,7 +236,7 @@ def _columns(transaction: Transaction) -> dict[str, Any]:
     }
 
 
-def _transaction(row: AnyRow) -> Transaction:
+def transaction_from_row(row: AnyRow) -> Transaction:
     return Transaction(
         id=row.id,
         station_id=row.station_id,
