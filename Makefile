@@ -44,6 +44,8 @@ test-fast: .venv/.synced ## Unit tests only
 bench: .venv/.synced services ## Benchmarks on PostgreSQL (prints JSON; see docs/benchmarks.md)
 	$(PYTHON) bench/run.py --scenario connections --stations 10000
 	$(PYTHON) bench/run.py --scenario mixed --stations 10000 --rate 5000 --duration 60
+	$(PYTHON) bench/rating.py --sessions 20000
+	$(PYTHON) bench/rating_e2e.py --sessions 20000
 
 clean: ## Remove the virtualenv, node modules and local databases
 	rm -rf .venv tests/thirdparty/node_modules ampyre.db ampyre.db-*

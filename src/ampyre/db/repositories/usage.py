@@ -6,8 +6,9 @@ sessions into CDRs costs a few round trips per batch, not per session.
 On PostgreSQL the two large reads (meter values and status history: about a hundred rows
 per session) go straight to asyncpg, like the telemetry writer's batches
 (:mod:`ampyre.db.telemetry_pg`): SQLAlchemy's per-row result processing was most of the CPU
-of rating stored sessions (``bench/rating_e2e.py``). Both paths select the same rows in the
-same order and turn them into readings with the same code; asyncpg already returns
+of rating stored sessions (``bench/rating_e2e.py``, docs/benchmarks.md "Rating (P5)"). Both
+paths select the same rows and turn them into readings with the same code
+(:func:`_readings_of`, which also puts them in time order); asyncpg already returns
 ``timestamptz`` as aware UTC datetimes, which is what :class:`~ampyre.db.types.UtcDateTime`
 makes of them.
 """
@@ -63,7 +64,7 @@ GROUP BY transaction_id
 """The rows of :meth:`SqlUsageRepository._readings` as one row per transaction holding
 parallel arrays (timestamp, energy_wh, measurand, phase, unit, value): one aggregate pass
 fills them all, so they line up; :func:`_readings_of` puts the samples in time order
-(sorting them in PostgreSQL cost it a third more CPU). A register row's text columns are not
+(sorting them in PostgreSQL cost it about 40 % more CPU). A register row's text columns are not
 used, so not sent. Decoding a few arrays costs asyncpg less than a record per meter value."""
 
 _STATUS_PG = """
