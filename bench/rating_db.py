@@ -112,6 +112,8 @@ async def store_sessions(
             await connection.execute(
                 "SELECT setval(pg_get_serial_sequence('transactions', 'id'), $1)", len(specs)
             )
+            # Completed transactions wait in the rating queue, as the server leaves them.
+            await connection.execute(QUEUE_ALL)
             meter_rows = 0
             status_rows = 0
             for chunk in _chunks(list(_numbered(specs, slots)), 2000):
@@ -262,10 +264,19 @@ async def check_cdrs(dsn: str, expected: Price) -> dict[str, Any]:
     return {**json.loads(json.dumps(found, default=str)), "sums_equal_engine": sums_ok, "ok": ok}
 
 
+QUEUE_ALL = (
+    "INSERT INTO rating_queue (transaction_id, enqueued_at) "
+    "SELECT id, stop_received_at FROM transactions ON CONFLICT DO NOTHING"
+)
+
+
 async def reset_cdrs(dsn: str) -> None:
+    """Forget every CDR and queue every transaction for rating again, for the next run."""
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute("TRUNCATE cdrs RESTART IDENTITY")
+        await connection.execute(QUEUE_ALL)
         await connection.execute("VACUUM ANALYZE cdrs")
+        await connection.execute("VACUUM ANALYZE rating_queue")
     finally:
         await connection.close()

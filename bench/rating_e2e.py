@@ -64,7 +64,7 @@ DEFAULT_PG = f"${testing.POSTGRES_URL_ENV} or {testing.DEFAULT_POSTGRES_URL}"
 PROFILE_STAGES = (
     # (label, file suffix, function name): cumulative CPU of each stage under cProfile
     ("do_rate_pending", "services/rating.py", "do_rate_pending"),
-    ("fetch_pending_transactions", "repositories/usage.py", "completed_without_cdr"),
+    ("fetch_pending_transactions", "repositories/usage.py", "waiting_for_rating"),
     ("fetch_station_facts", "repositories/usage.py", "station_facts"),
     ("fetch_meter_readings", "repositories/usage.py", "_readings"),
     ("fetch_suspended_intervals", "repositories/usage.py", "_suspended"),
@@ -142,7 +142,7 @@ async def rate_until_done(service: RatingService, uows: UnitOfWorkFactory, batch
 
 async def _pending(uows: UnitOfWorkFactory) -> bool:
     async with uows() as uow:
-        return bool(await uow.usage.completed_without_cdr(1))
+        return bool(await uow.usage.waiting_for_rating(1))
 
 
 async def _open_connections(uows: UnitOfWorkFactory, count: int) -> None:
@@ -151,7 +151,7 @@ async def _open_connections(uows: UnitOfWorkFactory, count: int) -> None:
 
     async def hold() -> None:
         async with uows() as uow:
-            await uow.usage.completed_without_cdr(1)
+            await uow.usage.waiting_for_rating(1)
             await barrier.wait()
 
     await asyncio.gather(*(hold() for _ in range(count)))

@@ -341,3 +341,20 @@ cdrs = sa.Table(
     sa.Index("ix_cdrs_ended_at", "ended_at"),
     sqlite_autoincrement=True,
 )
+
+rating_queue = sa.Table(
+    "rating_queue",
+    metadata,
+    # Completed transactions waiting for their CDR: written in the same database transaction
+    # that completes them, deleted in the one that stores the CDR. Raters take rows with
+    # SKIP LOCKED (PostgreSQL), so they share the work and never block the transactions table.
+    sa.Column(
+        "transaction_id",
+        sa.Integer(),
+        sa.ForeignKey("transactions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("enqueued_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_rating_queue_enqueued_at", "enqueued_at"),
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from ampyre.domain.errors import ValidationFailed
 
@@ -44,7 +45,13 @@ def minor_units(currency: str) -> int:
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round an exact amount once, half-up, to the currency's minor unit (DOMAIN.md §2)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    return amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+@cache
+def _minor_unit(currency: str) -> Decimal:
+    """The currency's smallest amount (0.01 for EUR); cached, it is asked for every total."""
+    return Decimal(1).scaleb(-minor_units(currency))
 
 
 def with_vat(amount_excl: Decimal, vat_percent: Decimal | None) -> Decimal:

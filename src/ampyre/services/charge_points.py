@@ -230,6 +230,7 @@ class ChargePointService:
             ):
                 if stale.close_as_stuck(at=request.station_time, reason=StopReason.OTHER):
                     await uow.transactions.update(stale)
+                    await uow.usage.enqueue_for_rating(stale.id, request.received_at)
                     log.warning(
                         "transaction %s on %s/%s closed: a new one started on the connector",
                         stale.id,
@@ -316,6 +317,7 @@ class ChargePointService:
                 if highest is not None and request.meter_stop_wh < highest:
                     transaction.flags.add(TransactionFlag.REGISTER_WENT_BACKWARDS)
                 await uow.transactions.update(transaction)
+                await uow.usage.enqueue_for_rating(transaction.id, request.received_at)
                 await uow.commit()
         if self._limits is not None:
             self._limits.forget(request.transaction_id)

@@ -55,6 +55,7 @@ class HealthService:
             ):
                 if transaction.close_as_stuck(at=now, reason=StopReason.REBOOT):
                     await uow.transactions.update(transaction)
+                    await uow.usage.enqueue_for_rating(transaction.id, now)
                     closed.append(transaction.id)
             await uow.commit()
         if closed:

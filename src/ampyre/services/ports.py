@@ -235,17 +235,34 @@ class CdrRepository(Protocol):
 
 
 class UsageRepository(Protocol):
-    """Read side for rating: the meter data and station facts sessions are priced from."""
+    """Read side for rating: the meter data and station facts sessions are priced from,
+    and the queue of completed transactions waiting for their CDR."""
 
-    async def completed_without_cdr(self, limit: int) -> builtins.list[Transaction]:
-        """Completed transactions that have no CDR yet, oldest stop first."""
+    async def enqueue_for_rating(self, transaction_id: int, at: datetime) -> None:
+        """Queue a completed transaction (in the unit of work that completes it); queuing
+        it twice keeps one entry."""
+        ...
+
+    async def waiting_for_rating(self, limit: int) -> builtins.list[Transaction]:
+        """Queued transactions, oldest first. On PostgreSQL their queue entries stay locked
+        until the unit of work ends and locked ones are skipped, so raters share the work."""
+        ...
+
+    async def done_rating(self, transaction_ids: Sequence[int]) -> None:
+        """Remove transactions from the queue (in the unit of work that stores their CDRs)."""
         ...
 
     async def usage(
-        self, transactions: Sequence[Transaction], *, until: datetime | None = None
+        self,
+        transactions: Sequence[Transaction],
+        *,
+        until: datetime | None = None,
+        with_power: bool = True,
+        with_current: bool = True,
     ) -> dict[int, SessionUsage]:
         """Each transaction's meter readings and suspended intervals, ending at its stop
-        (or, for a running one, at ``until`` with the latest reading as the end)."""
+        (or, for a running one, at ``until`` or its latest reading). Power and current
+        readings are only read when asked for (a tariff restriction needs them)."""
         ...
 
     async def station_facts(self, station_ids: Sequence[str]) -> dict[str, StationPricingFacts]: ...

@@ -35,7 +35,7 @@ from ampyre.domain.stations import Connector
 from ampyre.domain.transactions import Transaction
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from ampyre.services.records import CdrFilter, Page, StoredTariff
+from ampyre.services.records import CdrFilter, Page, StationPricingFacts, StoredTariff
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ class RatingService:
             except Conflict:
                 await uow.rollback()
                 return (await uow.cdrs.for_transaction(transaction_id))[0]
+            await uow.usage.done_rating([transaction_id])
             await uow.commit()
             return (await uow.cdrs.for_transaction(transaction_id))[0]
 
@@ -119,11 +120,12 @@ class RatingService:
         """Rate up to ``limit`` completed transactions that have no CDR; returns how many
         CDRs were written. Safe to run concurrently (a duplicate is skipped)."""
         async with self.uow_factory() as uow:
-            pending = await uow.usage.completed_without_cdr(limit)
+            pending = await uow.usage.waiting_for_rating(limit)
             if not pending:
                 return 0
             rated = await self._rate(uow, pending)
             written = await uow.cdrs.add_many([_cdr(r, sequence=1) for r in rated])
+            await uow.usage.done_rating([t.id for t in pending])
             await uow.commit()
         return written
 
@@ -220,35 +222,42 @@ class RatingService:
         *,
         until: datetime | None = None,
     ) -> list[_Rated]:
-        """Price transactions in one pass: a few queries for the whole batch."""
+        """Price transactions in one pass: a few queries for the whole batch.
+
+        Tariffs are resolved first (once per station), so power and current readings are
+        only read when one of the batch's tariffs has a restriction on them.
+        """
         facts = await uow.usage.station_facts([t.station_id for t in transactions])
-        usages = await uow.usage.usage(transactions, until=until)
         assignments = await uow.tariffs.assignments()
         tariffs = await uow.tariffs.get_many(sorted({a.tariff_id for a in assignments}))
-        rated: list[_Rated] = []
+        by_station: dict[str, TariffAssignment | None] = {}
+        chosen: list[tuple[Tariff, str | None, int | None]] = []
         for t in transactions:
+            if t.station_id not in by_station:
+                by_station[t.station_id] = resolve_assignment(
+                    assignments, self._context(t.station_id, facts.get(t.station_id))
+                )
+            chosen.append(self._tariff_for(by_station[t.station_id], tariffs, t.started_at))
+        usages = await uow.usage.usage(
+            transactions,
+            until=until,
+            with_power=any(tariff.needs_power for tariff, _, _ in chosen),
+            with_current=any(tariff.needs_current for tariff, _, _ in chosen),
+        )
+        rated: list[_Rated] = []
+        for t, (tariff, tariff_id, version_number) in zip(transactions, chosen, strict=True):
             station = facts.get(t.station_id)
-            context = PricingContext(
-                station_id=t.station_id,
-                location_id=station.location_id if station else None,
-                station_groups=station.groups if station else frozenset(),
-                operator_id=self.operator_id,
-            )
             zone_name = (station.time_zone if station else None) or self.default_time_zone
-            tariff, tariff_id, version_number = self._tariff_for(
-                resolve_assignment(assignments, context), tariffs, t.started_at
-            )
             usage = usages[t.id]
-            priced = rate_session(tariff, usage, _zone(zone_name))
             rated.append(
                 _Rated(
-                    priced=priced,
+                    priced=rate_session(tariff, usage, _zone(zone_name)),
                     facts=SessionFacts(
                         transaction_id=t.id,
                         station_id=t.station_id,
                         connector_id=t.connector_id,
                         id_tag=t.id_tag,
-                        location_id=context.location_id,
+                        location_id=station.location_id if station else None,
                         time_zone=zone_name,
                         started_at=usage.started_at,
                         ended_at=usage.ended_at,
@@ -258,6 +267,14 @@ class RatingService:
                 )
             )
         return rated
+
+    def _context(self, station_id: str, station: StationPricingFacts | None) -> PricingContext:
+        return PricingContext(
+            station_id=station_id,
+            location_id=station.location_id if station else None,
+            station_groups=station.groups if station else frozenset(),
+            operator_id=self.operator_id,
+        )
 
     def _tariff_for(
         self,

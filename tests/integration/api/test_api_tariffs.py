@@ -456,6 +456,7 @@ async def seed_sessions(uow: UnitOfWorkFactory) -> dict[str, int]:
                 meter_stop_wh=1000 + kwh * 1000, at=end, received_at=end, reason=StopReason.LOCAL
             )
             ids[name] = await work.transactions.add(session)
+            await work.usage.enqueue_for_rating(ids[name], end)
         running = Transaction(0, "CP-1", 2, "TAG-2", 0, T0, T0, "k-running")
         running.note_reading(4000, T0 + timedelta(minutes=30))
         ids["running"] = await work.transactions.add(running)

@@ -109,6 +109,8 @@ class World:
             session.stop(meter_stop_wh=wh[1], at=end, received_at=end, reason=StopReason.LOCAL)
         async with self.uow() as work:
             new_id = await work.transactions.add(session)
+            if end is not None:
+                await work.usage.enqueue_for_rating(new_id, end)
             await work.commit()
         return new_id
 
@@ -118,6 +120,7 @@ class World:
             assert session is not None
             session.stop(meter_stop_wh=wh, at=at, received_at=at, reason=StopReason.LOCAL)
             await work.transactions.update(session)
+            await work.usage.enqueue_for_rating(transaction_id, at)
             await work.commit()
 
     async def meter(

@@ -32,6 +32,7 @@ from ampyre.services.ports import (
     RemoteStartRepository,
     StationRepository,
     TransactionRepository,
+    UsageRepository,
 )
 from ampyre.services.records import (
     ApiToken,
@@ -57,6 +58,7 @@ class MemoryState:
     frames: list[LoggedFrame] = field(default_factory=list)
     connection_events: list[ConnectionEvent] = field(default_factory=list)
     remote_starts: dict[int, RemoteStartRequest] = field(default_factory=dict)
+    rating_queue: dict[int, datetime] = field(default_factory=dict)
 
 
 T = TypeVar("T")
@@ -356,6 +358,20 @@ class MemoryLogs:
         return removed
 
 
+class MemoryRatingQueue:
+    """The part of ``UsageRepository`` the station use cases write: the rating queue."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def enqueue_for_rating(self, transaction_id: int, at: datetime) -> None:
+        self._s.rating_queue.setdefault(transaction_id, at)
+
+    async def done_rating(self, transaction_ids: Sequence[int]) -> None:
+        for transaction_id in transaction_ids:
+            self._s.rating_queue.pop(transaction_id, None)
+
+
 class MemoryUnitOfWork:
     locations: LocationRepository
     stations: StationRepository
@@ -365,6 +381,7 @@ class MemoryUnitOfWork:
     remote_starts: RemoteStartRepository
     api_tokens: ApiTokenRepository
     logs: LogRepository
+    usage: UsageRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -380,6 +397,7 @@ class MemoryUnitOfWork:
         self.remote_starts = MemoryRemoteStarts(state)
         self.api_tokens = MemoryApiTokens(state)
         self.logs = MemoryLogs(state)
+        self.usage = MemoryRatingQueue(state)  # type: ignore[assignment]
 
     async def __aenter__(self) -> Self:
         self._work = copy.deepcopy(self._store.state)

@@ -28,17 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ampyre.db.repositories.transactions import transaction_from_row
 from ampyre.db.tables import (
-    cdrs,
     connector_status_history,
     locations,
     meter_values,
+    rating_queue,
     stations,
     transactions,
 )
 from ampyre.domain.metering import ValueFormat
 from ampyre.domain.rating.usage import MeterReading, SessionUsage
 from ampyre.domain.stations import ConnectorStatus
-from ampyre.domain.transactions import Transaction, TransactionState
+from ampyre.domain.transactions import Transaction
 from ampyre.services.records import StationPricingFacts
 
 POWER = "Power.Active.Import"
@@ -67,6 +67,15 @@ fills them all, so they line up; :func:`_readings_of` puts the samples in time o
 (sorting them in PostgreSQL cost it about 40 % more CPU). A register row's text columns are not
 used, so not sent. Decoding a few arrays costs asyncpg less than a record per meter value."""
 
+_REGISTER_PG = """
+SELECT transaction_id, array_agg("timestamp"), array_agg(energy_wh)
+FROM meter_values
+WHERE transaction_id = ANY($1::int[]) AND energy_wh IS NOT NULL
+GROUP BY transaction_id
+"""
+"""Register readings only (``energy_wh`` is set only on raw register values): what rating
+needs when no tariff restriction looks at power or current, about half the data."""
+
 _STATUS_PG = """
 SELECT station_id, connector_id, status, coalesce(station_time, received_at) AS at
 FROM connector_status_history
@@ -83,28 +92,57 @@ class SqlUsageRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def completed_without_cdr(self, limit: int) -> list[Transaction]:
-        """On PostgreSQL the rows are locked (``FOR NO KEY UPDATE SKIP LOCKED``) until the
-        unit of work ends, so concurrent raters take different transactions instead of
-        rating the same ones twice; a CDR's foreign key check does not wait for that lock.
-        SQLite has one writer at a time anyway and ignores the clause."""
-        has_cdr = sa.exists().where(cdrs.c.transaction_id == transactions.c.id)
-        statement = (
-            sa.select(transactions)
-            .where(transactions.c.state == TransactionState.COMPLETED.value, ~has_cdr)
-            .order_by(transactions.c.stop_received_at, transactions.c.id)
-            .limit(limit)
-            .with_for_update(of=transactions, skip_locked=True, key_share=True)
+    async def enqueue_for_rating(self, transaction_id: int, at: datetime) -> None:
+        exists = await self._conn.execute(
+            sa.select(rating_queue.c.transaction_id).where(
+                rating_queue.c.transaction_id == transaction_id
+            )
         )
-        return [transaction_from_row(row) for row in await self._conn.execute(statement)]
+        if exists.first() is None:
+            await self._conn.execute(
+                sa.insert(rating_queue).values(transaction_id=transaction_id, enqueued_at=at)
+            )
+
+    async def waiting_for_rating(self, limit: int) -> list[Transaction]:
+        """The queue entries are locked (``FOR UPDATE SKIP LOCKED``, PostgreSQL only) until
+        the unit of work ends, so concurrent raters take different transactions; the
+        transactions themselves are not locked, so meter data keeps flowing meanwhile.
+        SQLite has one writer at a time anyway and ignores the clause."""
+        queued = (
+            sa.select(rating_queue.c.transaction_id)
+            .order_by(rating_queue.c.enqueued_at, rating_queue.c.transaction_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [row[0] for row in await self._conn.execute(queued)]
+        if not ids:
+            return []
+        rows = await self._conn.execute(
+            sa.select(transactions)
+            .where(transactions.c.id.in_(ids))
+            .order_by(transactions.c.stop_received_at, transactions.c.id)
+        )
+        return [transaction_from_row(row) for row in rows]
+
+    async def done_rating(self, transaction_ids: Sequence[int]) -> None:
+        if transaction_ids:
+            await self._conn.execute(
+                sa.delete(rating_queue).where(rating_queue.c.transaction_id.in_(transaction_ids))
+            )
 
     async def usage(
-        self, transactions_: Sequence[Transaction], *, until: datetime | None = None
+        self,
+        transactions_: Sequence[Transaction],
+        *,
+        until: datetime | None = None,
+        with_power: bool = True,
+        with_current: bool = True,
     ) -> dict[int, SessionUsage]:
         if not transactions_:
             return {}
         ids = [t.id for t in transactions_]
-        readings = await self._readings(ids)
+        measurands = [m for m, wanted in ((POWER, with_power), (CURRENT, with_current)) if wanted]
+        readings = await self._readings(ids, measurands)
         suspended = await self._suspended(transactions_, until)
         result: dict[int, SessionUsage] = {}
         for t in transactions_:
@@ -139,12 +177,16 @@ class SqlUsageRepository:
             for row in await self._conn.execute(statement)
         }
 
-    async def _readings(self, ids: list[int]) -> dict[int, tuple[MeterReading, ...]]:
-        """Register, power and current per sample instant (phases summed, OCPI-style)."""
+    async def _readings(
+        self, ids: list[int], measurands: list[str]
+    ) -> dict[int, tuple[MeterReading, ...]]:
+        """Register readings, and the power or current ``measurands`` asked for, per sample
+        instant (phases summed, OCPI-style)."""
         if self._conn.dialect.name == "postgresql":
-            rows = await _fetch_pg(
-                self._conn, _READINGS_PG, ids, ValueFormat.RAW.value, [POWER, CURRENT]
-            )
+            if not measurands:
+                rows = await _fetch_pg(self._conn, _REGISTER_PG, ids)
+                return {row[0]: _register_readings(row[1], row[2]) for row in rows}
+            rows = await _fetch_pg(self._conn, _READINGS_PG, ids, ValueFormat.RAW.value, measurands)
             return {row[0]: _readings_of(zip(*row[1:], strict=True)) for row in rows}
         statement = (
             sa.select(
@@ -161,7 +203,7 @@ class SqlUsageRepository:
                 meter_values.c.format == ValueFormat.RAW.value,
                 sa.or_(
                     meter_values.c.energy_wh.is_not(None),
-                    meter_values.c.measurand.in_((POWER, CURRENT)),
+                    meter_values.c.measurand.in_(measurands),
                 ),
             )
             .order_by(meter_values.c.transaction_id, meter_values.c.timestamp)
@@ -250,6 +292,14 @@ def _readings_of(values: Iterable[Sequence[Any]]) -> tuple[MeterReading, ...]:
         MeterReading(at, s.register_wh, s.power_w(), s.current_a())
         for at, s in sorted(by_time.items(), key=itemgetter(0))
     )
+
+
+def _register_readings(
+    times: Sequence[datetime], registers: Sequence[int]
+) -> tuple[MeterReading, ...]:
+    """Register-only readings in time order (a later value at the same instant wins)."""
+    by_time = dict(zip(times, registers, strict=True))
+    return tuple(MeterReading(at, wh) for at, wh in sorted(by_time.items(), key=itemgetter(0)))
 
 
 class _Sample:

@@ -270,6 +270,22 @@ class Tariff:
         return (grace, *self.elements)
 
     @property
+    def needs_power(self) -> bool:
+        """Whether an element's restrictions look at the instantaneous power."""
+        return any(
+            e.restrictions.min_power is not None or e.restrictions.max_power is not None
+            for e in self.elements
+        )
+
+    @property
+    def needs_current(self) -> bool:
+        """Whether an element's restrictions look at the instantaneous current."""
+        return any(
+            e.restrictions.min_current is not None or e.restrictions.max_current is not None
+            for e in self.elements
+        )
+
+    @property
     def dimensions(self) -> frozenset[Dimension]:
         return frozenset(c.dimension for e in self.elements for c in e.components)
 

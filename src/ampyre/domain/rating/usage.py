@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 from ampyre.domain.rating.periods import ChargingPeriod
 from ampyre.domain.rating.restrictions import MIDNIGHT
@@ -40,9 +41,12 @@ _ONE_DAY = timedelta(days=1)
 _PER_KILO = Decimal("0.001")
 
 
-@dataclass(frozen=True, slots=True)
-class MeterReading:
-    """What the station measured at one instant; any field may be missing."""
+class MeterReading(NamedTuple):
+    """What the station measured at one instant; any field may be missing.
+
+    A named tuple rather than a frozen dataclass: a rated session has dozens of readings
+    and a tuple is built several times faster (rating stored sessions is a hot path, P5).
+    """
 
     at: datetime
     register_wh: int | None = None

@@ -425,7 +425,7 @@ def energy_growth(draw: st.DrawFn, *, proportional: bool) -> tuple[SessionUsage,
         gained = reading.register_wh - previous
         extra = gained * (factor - 1) if proportional else draw(st.integers(0, 5_000))
         previous, previous_more = reading.register_wh, previous_more + gained + extra
-        readings.append(replace(reading, register_wh=previous_more))
+        readings.append(reading._replace(register_wh=previous_more))
     gained = usage.meter_end_wh - previous
     extra = gained * (factor - 1) if proportional else draw(st.integers(0, 5_000))
     more = replace(usage, readings=tuple(readings), meter_end_wh=previous_more + gained + extra)
