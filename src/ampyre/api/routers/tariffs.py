@@ -37,6 +37,31 @@ Writer = Annotated[Actor, acting(P.TARIFFS_WRITE)]
 ExactBody = Annotated[Any, Depends(exact_json)]
 
 
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI for a body read by ``exact_json`` (FastAPI cannot see it in the signature).
+
+    The model's own definitions are inlined: they are not among the document's components.
+    """
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline(schema)}},
+        }
+    }
+
+
 def _aware(value: Any, field: str) -> datetime | None:
     if value is None:
         return None
@@ -72,18 +97,7 @@ async def list_tariffs(
     status_code=status.HTTP_201_CREATED,
     summary="Create a tariff (its first version)",
     responses=error_responses(409),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": TariffCreateModel.model_json_schema(
-                        ref_template="#/components/schemas/{model}"
-                    )
-                }
-            },
-        }
-    },
+    openapi_extra=_json_body(TariffCreateModel.model_json_schema()),
 )
 async def create_tariff(body: ExactBody, services: Services, actor: Writer) -> TariffOut:
     """Amounts may be JSON numbers or strings; both are read exactly."""
@@ -110,16 +124,7 @@ async def create_tariff(body: ExactBody, services: Services, actor: Writer) -> T
     status_code=status.HTTP_201_CREATED,
     summary="Import an OCPI 2.2.1 Tariff object",
     responses=error_responses(409),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "object", "description": "An OCPI 2.2.1 Tariff object."}
-                }
-            },
-        }
-    },
+    openapi_extra=_json_body({"type": "object", "description": "An OCPI 2.2.1 Tariff object."}),
 )
 async def import_ocpi_tariff(
     body: ExactBody,
@@ -196,18 +201,7 @@ async def export_ocpi_tariff(
     status_code=status.HTTP_201_CREATED,
     summary="Change prices from a moment on (a new version)",
     responses=error_responses(404),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": TariffVersionCreateModel.model_json_schema(
-                        ref_template="#/components/schemas/{model}"
-                    )
-                }
-            },
-        }
-    },
+    openapi_extra=_json_body(TariffVersionCreateModel.model_json_schema()),
 )
 async def add_version(
     tariff_id: TariffParam, body: ExactBody, services: Services, actor: Writer
