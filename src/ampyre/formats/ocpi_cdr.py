@@ -13,7 +13,7 @@ Durations are OCPI hours. An hour value is written exactly when seconds ÷ 3600 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact
 from enum import StrEnum
@@ -132,6 +132,9 @@ def parse_cdr_usage(data: Mapping[str, Any]) -> CdrUsage:
     STATE_OF_CHARGE, ENERGY_EXPORT and ENERGY_IMPORT are checked but do not affect the price.
     Each period must start within the session and not before the previous one; that one
     period's volumes overlap the next is not checked (public CDRs do that).
+
+    A CDR whose periods are all reservation time (no charging, parking or energy at all) is
+    a reservation that expired unused: its periods are priced as RESERVATION_EXPIRES.
     """
     root = JsonNode(data)
     root.object()
@@ -149,6 +152,13 @@ def parse_cdr_usage(data: Mapping[str, Any]) -> CdrUsage:
         period = _period(node, start, end, periods[-1].start if periods else start, kwh_before)
         kwh_before += period.energy_kwh
         periods.append(period)
+    if (
+        all(p.reservation is not None and not p.duration_s - p.reservation_s for p in periods)
+        and not kwh_before
+    ):
+        periods = [
+            replace(p, reservation=ReservationRestriction.RESERVATION_EXPIRES) for p in periods
+        ]
     return CdrUsage(session_start=start, session_end=end, currency=currency, periods=tuple(periods))
 
 
@@ -229,6 +239,11 @@ def _totals(priced: PricedSession, start: datetime, end: datetime) -> dict[str, 
         "total_time_cost": costs["total_time_cost"],
         "total_parking_time": to_hours(priced.parking_s),
         "total_parking_cost": costs["total_parking_cost"],
+        **(
+            {"total_reservation_cost": costs["total_reservation_cost"]}
+            if any(line.reservation for line in priced.lines)
+            else {}
+        ),
     }
 
 

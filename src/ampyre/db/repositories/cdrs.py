@@ -255,6 +255,7 @@ def _line_out(line: PricedLine) -> dict[str, Any]:
         "billed_quantity": str(line.billed_quantity),
         "unit_price": str(line.unit_price),
         "element": line.element,
+        "reservation": line.reservation,
     }
 
 
@@ -268,6 +269,7 @@ def _line_in(item: dict[str, Any]) -> PricedLine:
         billed_quantity=Decimal(item["billed_quantity"]),
         unit_price=Decimal(item["unit_price"]),
         element=item["element"],
+        reservation=item.get("reservation", False),
     )
 
 

@@ -62,7 +62,9 @@ class PricedLine:
     For USAGE lines ``quantity`` is kWh (ENERGY), seconds (TIME, PARKING_TIME) or sessions
     (FLAT), ``unit_price`` is excl. VAT per kWh / per hour / per session, and
     ``billed_quantity`` includes what step_size added. ``element`` is the 0-based index in
-    :meth:`Tariff.priced_elements`. Adjustment lines carry only an amount and a VAT rate.
+    :meth:`Tariff.priced_elements`. ``reservation`` marks lines priced by a reservation
+    element (OCPI reports them as total_reservation_cost, not as time or fixed cost).
+    Adjustment lines carry only an amount and a VAT rate.
     """
 
     kind: LineKind
@@ -73,6 +75,7 @@ class PricedLine:
     billed_quantity: Decimal = ZERO
     unit_price: Decimal = ZERO
     element: int | None = None
+    reservation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +108,19 @@ class PricedSession:
         return _sum_amounts(self.lines)
 
     def dimension_cost(self, dimension: Dimension) -> Price:
-        """Cost of one dimension before min/max adjustments (OCPI total_*_cost)."""
+        """Cost of one dimension of the charging session, before min/max adjustments and
+        without reservation costs (OCPI total_*_cost)."""
         return _sum_amounts(
             line
             for line in self.lines
-            if line.kind is LineKind.USAGE and line.dimension is dimension
+            if line.kind is LineKind.USAGE and line.dimension is dimension and not line.reservation
         )
+
+    @property
+    def reservation_cost(self) -> Price:
+        """What the reservation elements priced: its time and its fee (OCPI
+        total_reservation_cost)."""
+        return _sum_amounts(line for line in self.lines if line.reservation)
 
     def rounded_totals(self) -> dict[str, Price]:
         """OCPI CDR totals, each rounded once, half-up, from its own exact value."""
@@ -122,6 +132,7 @@ class PricedSession:
                 self.currency
             ),
             "total_fixed_cost": self.dimension_cost(Dimension.FLAT).rounded(self.currency),
+            "total_reservation_cost": self.reservation_cost.rounded(self.currency),
         }
 
     def vat_totals(self) -> tuple[VatTotal, ...]:
@@ -141,6 +152,7 @@ class _Accumulator:
     component: PriceComponent
     quantity: Decimal = ZERO
     extra: Decimal = ZERO
+    reservation: bool = False
 
 
 def price_session(
@@ -228,7 +240,12 @@ def _book(
         key = (dimension, index)
         acc = lines.get(key)
         if acc is None:
-            acc = lines[key] = _Accumulator(dimension, index, component)
+            acc = lines[key] = _Accumulator(
+                dimension,
+                index,
+                component,
+                reservation=element.restrictions.reservation is not None,
+            )
         acc.quantity += quantity
         return acc
     return None
@@ -272,6 +289,7 @@ def _line(acc: _Accumulator) -> PricedLine:
         billed_quantity=billed,
         unit_price=unit_price,
         element=acc.element,
+        reservation=acc.reservation,
     )
 
 

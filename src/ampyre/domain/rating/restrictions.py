@@ -10,7 +10,7 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from ampyre.domain.rating.periods import ChargingPeriod
-from ampyre.domain.rating.tariff import DayOfWeek, Restrictions
+from ampyre.domain.rating.tariff import DayOfWeek, ReservationRestriction, Restrictions
 
 MIDNIGHT = time(0, 0)
 
@@ -18,10 +18,16 @@ MIDNIGHT = time(0, 0)
 def restrictions_hold(r: Restrictions, period: ChargingPeriod, local_start: datetime) -> bool:
     """All of the restrictions hold for the period; ``local_start`` is its start, local time.
 
-    A reservation restriction matches only reservation periods of that kind, and an element
-    without one never prices a reservation period.
+    An element without a reservation restriction never prices a reservation period, and one
+    with it only prices reservation periods: a ``RESERVATION`` element prices reservations,
+    whether they were used or expired, a ``RESERVATION_EXPIRES`` element only expired ones.
+    So an expired reservation takes a dimension the expiry element lacks (e.g. its TIME)
+    from the reservation element, as OCPI 2.2.1's reservation examples price it.
     """
-    if r.reservation is not period.reservation:
+    if r.reservation is not period.reservation and not (
+        r.reservation is ReservationRestriction.RESERVATION
+        and period.reservation is ReservationRestriction.RESERVATION_EXPIRES
+    ):
         return False
     if (r.start_time is not None or r.end_time is not None) and not time_of_day_holds(
         r.start_time, r.end_time, local_start.time()
@@ -67,7 +73,12 @@ def time_of_day_holds(start: time | None, end: time | None, at: time) -> bool:
 def _within(
     low: Decimal | None, high: Decimal | None, minimum: Decimal | None, maximum: Decimal | None
 ) -> bool:
-    """Instantaneous values: every value in the period is >= minimum and < maximum."""
+    """Instantaneous values: every value in the period is >= minimum and < maximum.
+
+    A period may know only one side (an OCPI CDR with MAX_CURRENT alone): that value then
+    stands for both. A period with no value at all matches no such restriction.
+    """
+    low, high = (low if low is not None else high), (high if high is not None else low)
     if low is None or high is None:
         return False
     if minimum is not None and low < minimum:
