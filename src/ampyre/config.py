@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         max_length=64,
         description="This network's operator id, for tariffs assigned to an operator",
     )
+    operator_country: str = Field(
+        default="PL",
+        pattern=r"^[A-Z]{2}$",
+        description="The operator's country (ISO 3166-1): decides domestic vs foreign customers",
+    )
     default_currency: str = Field(
         default="EUR",
         pattern=r"^[A-Z]{3}$",

@@ -29,6 +29,7 @@ from ampyre.services.charge_points import ChargePointService, GatewayPolicy
 from ampyre.services.charging_limits import LimitEnforcer
 from ampyre.services.clock import SystemClock
 from ampyre.services.commands import CommandService
+from ampyre.services.customers import CustomerService
 from ampyre.services.health import HealthService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
@@ -149,6 +150,11 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
             commands=components.commands,
             tariffs=components.tariffs,
             rating=components.rating,
+            customers=CustomerService(
+                components.uow_factory,
+                components.clock,
+                operator_country=settings.operator_country,
+            ),
         )
     )
 

@@ -11,6 +11,7 @@ from ampyre.api.routers import (
     cdrs,
     commands,
     connectors,
+    customers,
     id_tags,
     locations,
     message_log,
@@ -48,6 +49,7 @@ TAGS = [
     {"name": "tokens", "description": "API tokens (administrators)."},
     {"name": "tariffs", "description": "Prices, their versions and where they apply."},
     {"name": "cdrs", "description": "Charge detail records and the running cost of sessions."},
+    {"name": "customers", "description": "Accounts: data, consents, blocking, privacy."},
     {"name": "public", "description": "Read without a token: prices shown to drivers."},
 ]
 
@@ -78,6 +80,7 @@ def build_api(ctx: ApiContext) -> FastAPI:
         tokens,
         tariffs,
         cdrs,
+        customers,
         public,
     ):
         app.include_router(module.router)

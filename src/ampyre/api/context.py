@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ampyre.services.commands import CommandService
+from ampyre.services.customers import CustomerService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
 from ampyre.services.tariffs import TariffService
@@ -18,3 +19,4 @@ class ApiContext:
     """Station commands; its ``stations`` port is also used to disconnect rejected stations."""
     tariffs: TariffService
     rating: RatingService
+    customers: CustomerService

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from ampyre.api.context import ApiContext
 from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.connectors_admin import ConnectorService
+from ampyre.services.customers import CustomerService
 from ampyre.services.id_tags import IdTagService
 from ampyre.services.locations import LocationService
 from ampyre.services.operator_commands import OperatorCommands
@@ -33,6 +34,7 @@ class ApiServices:
     commands: OperatorCommands
     tariffs: TariffService
     rating: RatingService
+    customers: CustomerService
     clock: Clock
 
     @classmethod
@@ -48,6 +50,7 @@ class ApiServices:
             commands=OperatorCommands(ctx.commands),
             tariffs=ctx.tariffs,
             rating=ctx.rating,
+            customers=ctx.customers,
             clock=ctx.clock,
         )
 

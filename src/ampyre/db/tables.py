@@ -358,3 +358,47 @@ rating_queue = sa.Table(
     sa.Column("enqueued_at", UtcDateTime(), nullable=False),
     sa.Index("ix_rating_queue_enqueued_at", "enqueued_at"),
 )
+
+CUSTOMER_ID = sa.String(36)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", CUSTOMER_ID, primary_key=True),
+    sa.Column("type", sa.String(24), nullable=False),
+    sa.Column("profile", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("phone", sa.String(30), nullable=True),
+    sa.Column("address", sa.JSON(), nullable=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("vat_country", sa.String(2), nullable=True),
+    sa.Column("vat_id", sa.String(40), nullable=True),
+    sa.Column("blocked_reason", sa.Text(), nullable=True),
+    sa.Column("blocked_at", UtcDateTime(), nullable=True),
+    sa.Column("anonymised_at", UtcDateTime(), nullable=True),
+    sa.Column("notes", sa.Text(), nullable=True),
+    _created_at(),
+    sa.Index("ix_customers_email", "email"),
+    sa.Index("ix_customers_vat_id", "vat_id"),
+)
+
+customer_consents = sa.Table(
+    "customer_consents",
+    metadata,
+    # Append-only: the latest row of a kind is what holds.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "customer_id",
+        CUSTOMER_ID,
+        sa.ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("given", sa.Boolean(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Index("ix_customer_consents_customer_id", "customer_id"),
+    sqlite_autoincrement=True,
+)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ampyre.db.repositories.api_tokens import SqlApiTokenRepository
 from ampyre.db.repositories.cdrs import SqlCdrRepository
 from ampyre.db.repositories.connectors import SqlConnectorRepository
+from ampyre.db.repositories.customers import SqlCustomerRepository
 from ampyre.db.repositories.id_tags import SqlIdTagRepository
 from ampyre.db.repositories.locations import SqlLocationRepository
 from ampyre.db.repositories.logs import SqlLogRepository
@@ -22,6 +23,7 @@ from ampyre.services.ports import (
     ApiTokenRepository,
     CdrRepository,
     ConnectorRepository,
+    CustomerRepository,
     IdTagRepository,
     LocationRepository,
     LogRepository,
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
     tariffs: TariffRepository
     cdrs: CdrRepository
     usage: UsageRepository
+    customers: CustomerRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -80,6 +83,7 @@ class SqlUnitOfWork:
         self.tariffs = SqlTariffRepository(conn)
         self.cdrs = SqlCdrRepository(conn)
         self.usage = SqlUsageRepository(conn)
+        self.customers = SqlCustomerRepository(conn)
         return self
 
     async def __aexit__(

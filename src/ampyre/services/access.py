@@ -51,6 +51,11 @@ class Permission(StrEnum):
     CDRS_READ = "cdrs:read"
     CDRS_WRITE = "cdrs:write"
     """Issue credit CDRs and re-rate sessions (corrections of what drivers were charged)."""
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_WRITE = "customers:write"
+    """Register customers, change their data and consents, block and unblock them."""
+    CUSTOMERS_PRIVACY = "customers:privacy"
+    """Export all of a customer's data and anonymise a customer (data protection requests)."""
 
 
 _READ_ALL = frozenset(
@@ -62,6 +67,7 @@ _READ_ALL = frozenset(
         Permission.MESSAGE_LOG_READ,
         Permission.TARIFFS_READ,
         Permission.CDRS_READ,
+        Permission.CUSTOMERS_READ,
     }
 )
 _SITE_READ = frozenset(
@@ -78,10 +84,20 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.OPERATOR: frozenset(Permission) - {Permission.API_TOKENS_MANAGE},
     Role.SUPPORT_L2: _READ_ALL
-    | {Permission.STATIONS_COMMAND, Permission.STATIONS_RESET, Permission.ID_TAGS_WRITE},
+    | {
+        Permission.STATIONS_COMMAND,
+        Permission.STATIONS_RESET,
+        Permission.ID_TAGS_WRITE,
+        Permission.CUSTOMERS_WRITE,
+    },
     Role.SUPPORT_L1: _READ_ALL | {Permission.STATIONS_COMMAND},
     Role.CALL_CENTRE: frozenset(
-        {Permission.STATIONS_READ, Permission.TRANSACTIONS_READ, Permission.TARIFFS_READ}
+        {
+            Permission.STATIONS_READ,
+            Permission.TRANSACTIONS_READ,
+            Permission.TARIFFS_READ,
+            Permission.CUSTOMERS_READ,
+        }
     ),
     Role.INSTALLER: frozenset(
         {

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from ampyre.domain.charging_limits import RemoteStartRequest
+from ampyre.domain.customers import Customer
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
 from ampyre.domain.rating.assignment import TariffAssignment
@@ -27,6 +28,7 @@ from ampyre.services.records import (
     ApiToken,
     CdrFilter,
     ConnectionEvent,
+    CustomerFilter,
     LoggedFrame,
     MeterBatch,
     Page,
@@ -268,6 +270,15 @@ class UsageRepository(Protocol):
     async def station_facts(self, station_ids: Sequence[str]) -> dict[str, StationPricingFacts]: ...
 
 
+class CustomerRepository(Protocol):
+    async def get(self, customer_id: str) -> Customer | None: ...
+    async def list(self, flt: CustomerFilter, page: Page) -> builtins.list[Customer]: ...
+    async def add(self, customer: Customer) -> None: ...
+    async def update(self, customer: Customer) -> None:
+        """Write every field; consents beyond those stored are appended."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: ``async with uow: ...; await uow.commit()``.
 
@@ -286,6 +297,7 @@ class UnitOfWork(Protocol):
     tariffs: TariffRepository
     cdrs: CdrRepository
     usage: UsageRepository
+    customers: CustomerRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ampyre.domain.customer_types import CustomerType
+from ampyre.domain.customers import CustomerProfile
 from ampyre.domain.metering import MeterSample
 from ampyre.domain.rating.tariff import TariffVersion
 
@@ -152,3 +154,11 @@ class CdrFilter:
     transaction_id: int | None = None
     ended_from: datetime | None = None
     ended_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    search: str | None = None
+    type: CustomerType | None = None
+    profile: CustomerProfile | None = None
+    blocked: bool | None = None

@@ -15,6 +15,7 @@ from ampyre.api.context import ApiContext
 from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
+from ampyre.services.customers import CustomerService
 from ampyre.services.ports import UnitOfWorkFactory
 from ampyre.services.rating import RatingService
 from ampyre.services.records import Role
@@ -43,6 +44,7 @@ async def client(
             commands=commands,
             tariffs=TariffService(uow, clock),
             rating=RatingService(uow, clock),
+            customers=CustomerService(uow, clock, operator_country="PL"),
         )
     )
     transport = httpx.ASGITransport(app=app)

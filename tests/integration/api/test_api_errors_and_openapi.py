@@ -10,6 +10,7 @@ from ampyre.api.app import build_api
 from ampyre.api.context import ApiContext
 from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
+from ampyre.services.customers import CustomerService
 from ampyre.services.ports import UnitOfWorkFactory
 from ampyre.services.rating import RatingService
 from ampyre.services.tariffs import TariffService
@@ -57,6 +58,14 @@ EXPECTED_PATHS = {
     "/cdrs/{cdr_id}/ocpi",
     "/transactions/{transaction_id}/cost",
     "/public/stations/{station_id}/prices",
+    "/customers",
+    "/customers/export.csv",
+    "/customers/{customer_id}",
+    "/customers/{customer_id}/consents",
+    "/customers/{customer_id}/block",
+    "/customers/{customer_id}/unblock",
+    "/customers/{customer_id}/export",
+    "/customers/{customer_id}/anonymise",
 }
 
 
@@ -97,7 +106,14 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(
 async def test_mounted_under_api_v1(uow: UnitOfWorkFactory, clock: FixedClock) -> None:
     commands = CommandService(uow, ScriptedStationCommands(), timeout_s=1.0, clock=SystemClock())
     main = FastAPI()
-    context = ApiContext(uow, clock, commands, TariffService(uow, clock), RatingService(uow, clock))
+    context = ApiContext(
+        uow,
+        clock,
+        commands,
+        TariffService(uow, clock),
+        RatingService(uow, clock),
+        CustomerService(uow, clock),
+    )
     main.mount("/api/v1", build_api(context))
     transport = httpx.ASGITransport(app=main)
     async with httpx.AsyncClient(transport=transport, base_url="http://main.test") as http:

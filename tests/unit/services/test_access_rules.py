@@ -43,6 +43,7 @@ READS = {
     P.MESSAGE_LOG_READ,
     P.TARIFFS_READ,
     P.CDRS_READ,
+    P.CUSTOMERS_READ,
 }
 SITE = {P.STATIONS_READ, P.LOCATIONS_READ, P.TRANSACTIONS_READ, P.TARIFFS_READ, P.CDRS_READ}
 
@@ -56,9 +57,15 @@ def test_every_role_has_an_entry() -> None:
     [
         (Role.ADMIN, set(Permission)),
         (Role.OPERATOR, set(Permission) - {P.API_TOKENS_MANAGE}),
-        (Role.SUPPORT_L2, READS | {P.STATIONS_COMMAND, P.STATIONS_RESET, P.ID_TAGS_WRITE}),
+        (
+            Role.SUPPORT_L2,
+            READS | {P.STATIONS_COMMAND, P.STATIONS_RESET, P.ID_TAGS_WRITE, P.CUSTOMERS_WRITE},
+        ),
         (Role.SUPPORT_L1, READS | {P.STATIONS_COMMAND}),
-        (Role.CALL_CENTRE, {P.STATIONS_READ, P.TRANSACTIONS_READ, P.TARIFFS_READ}),
+        (
+            Role.CALL_CENTRE,
+            {P.STATIONS_READ, P.TRANSACTIONS_READ, P.TARIFFS_READ, P.CUSTOMERS_READ},
+        ),
         (
             Role.INSTALLER,
             {P.STATIONS_READ, P.MESSAGE_LOG_READ, P.STATIONS_COMMAND, P.STATIONS_RESET},
@@ -276,9 +283,18 @@ async def _seeded() -> Services:
     return services
 
 
-RATING_PERMISSIONS = {P.TARIFFS_READ, P.TARIFFS_WRITE, P.CDRS_READ, P.CDRS_WRITE}
+RATING_PERMISSIONS = {
+    P.TARIFFS_READ,
+    P.TARIFFS_WRITE,
+    P.CDRS_READ,
+    P.CDRS_WRITE,
+    P.CUSTOMERS_READ,
+    P.CUSTOMERS_WRITE,
+    P.CUSTOMERS_PRIVACY,
+}
 """Exercised per role against a real database in tests/integration/services/
-test_tariff_access.py (their use cases need the rating repositories)."""
+test_tariff_access.py and tests/integration/api/test_api_customers.py (their
+repositories have no fakes)."""
 
 
 def test_every_permission_is_exercised() -> None:
