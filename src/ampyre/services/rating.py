@@ -105,7 +105,7 @@ class RatingService:
                 raise Conflict(
                     f"transaction {transaction_id} is still running", code="transaction_active"
                 )
-            rated = (await self._rate(uow, [transaction]))[0]
+            rated = self._one(await self._rate(uow, [transaction]), transaction.id)
             cdr = _cdr(rated, sequence=1)
             try:
                 await uow.cdrs.add(cdr)
@@ -125,7 +125,7 @@ class RatingService:
                 return 0
             rated = await self._rate(uow, pending)
             written = await uow.cdrs.add_many([_cdr(r, sequence=1) for r in rated])
-            await uow.usage.done_rating([t.id for t in pending])
+            await uow.usage.done_rating([r.facts.transaction_id for r in rated])
             await uow.commit()
         return written
 
@@ -140,7 +140,7 @@ class RatingService:
             transaction = await uow.transactions.get(transaction_id)
             if transaction is None:
                 raise NotFound(f"transaction {transaction_id} does not exist")
-            rated = (await self._rate(uow, [transaction]))[0]
+            rated = self._one(await self._rate(uow, [transaction]), transaction.id)
         return LiveCost(
             transaction_id=transaction_id,
             active=transaction.active,
@@ -171,7 +171,7 @@ class RatingService:
                 transaction = await uow.transactions.get(original.session.transaction_id)
                 if transaction is None:  # pragma: no cover - CDRs reference transactions
                     raise NotFound("the CDR's transaction does not exist")
-                rated = (await self._rate(uow, [transaction]))[0]
+                rated = self._one(await self._rate(uow, [transaction]), transaction.id)
                 new_id = await uow.cdrs.add(_cdr(rated, sequence=sequence + 1))
             await uow.commit()
             stored_credit = await uow.cdrs.get(credit_id)
@@ -249,9 +249,16 @@ class RatingService:
             station = facts.get(t.station_id)
             zone_name = (station.time_zone if station else None) or self.default_time_zone
             usage = usages[t.id]
+            try:
+                priced = rate_session(tariff, usage, _zone(zone_name))
+            except Exception:
+                # One session's data must not stop the others (it stays queued and is
+                # tried again with every batch until its data or the tariff is fixed).
+                log.exception("transaction %s could not be rated", t.id)
+                continue
             rated.append(
                 _Rated(
-                    priced=rate_session(tariff, usage, _zone(zone_name)),
+                    priced=priced,
                     facts=SessionFacts(
                         transaction_id=t.id,
                         station_id=t.station_id,
@@ -267,6 +274,15 @@ class RatingService:
                 )
             )
         return rated
+
+    @staticmethod
+    def _one(rated: list[_Rated], transaction_id: int) -> _Rated:
+        if not rated:
+            raise Conflict(
+                f"transaction {transaction_id} could not be rated (its data is in the log)",
+                code="rating_failed",
+            )
+        return rated[0]
 
     def _context(self, station_id: str, station: StationPricingFacts | None) -> PricingContext:
         return PricingContext(

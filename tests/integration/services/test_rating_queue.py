@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -15,9 +16,11 @@ from ampyre.db.engine import create_engine
 from ampyre.db.schema import upgrade
 from ampyre.db.tables import rating_queue
 from ampyre.db.telemetry import BatchedTelemetryWriter
+from ampyre.domain.errors import Conflict
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.stations import BootInfo, Station
 from ampyre.domain.transactions import StartRequest, StopReason
+from ampyre.services import rating as rating_module
 from ampyre.services.charge_points import ChargePointService, GatewayPolicy, StopRequest
 from ampyre.services.clock import FixedClock
 from ampyre.services.health import HealthService
@@ -126,3 +129,41 @@ async def test_upgrade_queues_completed_transactions_without_cdr(
     finally:
         if backend == "postgres":
             await testing.drop_postgres_database(url)
+
+
+async def test_a_session_that_cannot_be_rated_does_not_stop_the_others(
+    service: ChargePointService,
+    engine: AsyncEngine,
+    uow: UnitOfWorkFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = service.clock
+    assert isinstance(clock, FixedClock)
+    ids = []
+    for connector in (1, 2):
+        started = await service.do_start_transaction(
+            StartRequest("CP-1", connector, "TAG", 0, clock.now(), clock.now())
+        )
+        ids.append(started.transaction_id)
+        clock.advance(60)
+        await service.do_stop_transaction(
+            StopRequest("CP-1", started.transaction_id, 100, clock.now(), clock.now())
+        )
+    poisoned = ids[0]
+    real = rating_module.rate_session
+
+    def failing(tariff: Any, usage: Any, tz: Any) -> Any:
+        if usage.meter_start_wh == 0 and usage.started_at == T0:
+            raise ArithmeticError("corrupt meter data")
+        return real(tariff, usage, tz)
+
+    monkeypatch.setattr(rating_module, "rate_session", failing)
+    rating = RatingService(uow, clock)
+    assert await rating.do_rate_pending() == 1
+    assert await queued(engine) == [poisoned]
+    with pytest.raises(Conflict, match="could not be rated") as refused:
+        await rating.do_rate_transaction(poisoned)
+    assert refused.value.code == "rating_failed"
+    monkeypatch.setattr(rating_module, "rate_session", real)
+    assert await rating.do_rate_pending() == 1
+    assert await queued(engine) == []
