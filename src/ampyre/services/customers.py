@@ -8,7 +8,7 @@ the VAT id's format is checked here with the country's rules (``ampyre.formats.v
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -214,14 +214,7 @@ def customer_document(customer: Customer) -> dict[str, Any]:
         "name": customer.name,
         "email": customer.email,
         "phone": customer.phone,
-        "address": None
-        if address is None
-        else {
-            "street": address.street,
-            "city": address.city,
-            "postal_code": address.postal_code,
-            "country": address.country,
-        },
+        "address": None if address is None else asdict(address),
         "language": customer.language,
         "time_zone": customer.time_zone,
         "vat_id": customer.vat_id.number if customer.vat_id else None,

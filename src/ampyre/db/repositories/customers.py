@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,14 +130,7 @@ def _columns(customer: Customer) -> dict[str, Any]:
         "name": customer.name,
         "email": customer.email,
         "phone": customer.phone,
-        "address": None
-        if address is None
-        else {
-            "street": address.street,
-            "city": address.city,
-            "postal_code": address.postal_code,
-            "country": address.country,
-        },
+        "address": None if address is None else asdict(address),
         "language": customer.language,
         "time_zone": customer.time_zone,
         "vat_country": customer.vat_id.country if customer.vat_id else None,
