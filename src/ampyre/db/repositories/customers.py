@@ -63,7 +63,11 @@ class SqlCustomerRepository:
     async def add(self, customer: Customer) -> None:
         await insert_unique(
             self._conn,
-            sa.insert(customers).values(id=customer.id, **_columns(customer)),
+            sa.insert(customers).values(
+                id=customer.id,
+                **_columns(customer),
+                **({"created_at": customer.created_at} if customer.created_at else {}),
+            ),
             exists=lambda: self._exists(customer.id),
             what=f"customer {customer.id!r}",
         )
