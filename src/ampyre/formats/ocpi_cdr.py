@@ -19,11 +19,13 @@ from decimal import ROUND_HALF_UP, Context, Decimal, Inexact
 from enum import StrEnum
 from typing import Any
 
+from ampyre.domain.durations import exact_seconds
 from ampyre.domain.errors import ValidationFailed
 from ampyre.domain.money import ZERO, Price, check_currency
 from ampyre.domain.rating.periods import ChargingPeriod
 from ampyre.domain.rating.pricing import PricedSession
 from ampyre.domain.rating.tariff import ReservationRestriction
+from ampyre.domain.stations import ConnectorFormat, PowerType
 from ampyre.formats.ocpi_tariff import JsonNode, format_datetime, price_to_ocpi
 
 _SECONDS_PER_HOUR = Decimal(3600)
@@ -76,23 +78,6 @@ class TokenType(StrEnum):
     RFID = "RFID"
 
 
-class ConnectorFormat(StrEnum):
-    """OCPI 2.2.1 ConnectorFormat (§8.4.4)."""
-
-    SOCKET = "SOCKET"
-    CABLE = "CABLE"
-
-
-class PowerType(StrEnum):
-    """OCPI 2.2.1 PowerType (§8.4.18)."""
-
-    AC_1_PHASE = "AC_1_PHASE"
-    AC_2_PHASE = "AC_2_PHASE"
-    AC_2_PHASE_SPLIT = "AC_2_PHASE_SPLIT"
-    AC_3_PHASE = "AC_3_PHASE"
-    DC = "DC"
-
-
 def to_hours(seconds: Decimal) -> Decimal:
     """Seconds as OCPI hours: exact if the quotient terminates, else half-up to 6 decimals."""
     context = _EXACT.copy()
@@ -104,9 +89,7 @@ def to_hours(seconds: Decimal) -> Decimal:
 
 def seconds_between(start: datetime, end: datetime) -> Decimal:
     """Exact elapsed seconds (to the microsecond) from ``start`` to ``end``."""
-    delta = end - start
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return Decimal(micros).scaleb(-6)
+    return exact_seconds(end - start)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from ampyre.domain.customers import (
 from ampyre.domain.errors import NotFound, ValidationFailed
 from ampyre.formats.vat_ids import parse_vat_id
 from ampyre.services.access import Actor, Permission, check_permission
-from ampyre.services.ports import Clock, UnitOfWorkFactory
+from ampyre.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import CustomerFilter, Page
 from ampyre.services.updates import KEEP, Keep, merged
 
@@ -188,8 +188,8 @@ class CustomerService:
         return parse_vat_id(text, address.country if address else None)
 
     @staticmethod
-    async def _get(uow: Any, customer_id: str) -> Customer:
-        found: Customer | None = await uow.customers.get(customer_id)
+    async def _get(uow: UnitOfWork, customer_id: str) -> Customer:
+        found = await uow.customers.get(customer_id)
         if found is None:
             raise NotFound(f"customer {customer_id} does not exist")
         return found

@@ -23,7 +23,6 @@ from ampyre.domain.errors import Conflict, NotFound
 from ampyre.domain.locations import Location
 from ampyre.domain.money import Price
 from ampyre.domain.rating.assignment import (
-    PricingContext,
     TariffAssignment,
     resolve_assignment,
 )
@@ -35,7 +34,8 @@ from ampyre.domain.stations import Connector
 from ampyre.domain.transactions import Transaction
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from ampyre.services.records import CdrFilter, Page, StationPricingFacts, StoredTariff
+from ampyre.services.records import CdrFilter, Page, StoredTariff
+from ampyre.services.tariffs import pricing_context
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,10 @@ class RatingService:
         for t in transactions:
             if t.station_id not in by_station:
                 by_station[t.station_id] = resolve_assignment(
-                    assignments, self._context(t.station_id, facts.get(t.station_id))
+                    assignments,
+                    pricing_context(
+                        t.station_id, facts.get(t.station_id), operator_id=self.operator_id
+                    ),
                 )
             chosen.append(self._tariff_for(by_station[t.station_id], tariffs, t.started_at))
         usages = await uow.usage.usage(
@@ -283,14 +286,6 @@ class RatingService:
                 code="rating_failed",
             )
         return rated[0]
-
-    def _context(self, station_id: str, station: StationPricingFacts | None) -> PricingContext:
-        return PricingContext(
-            station_id=station_id,
-            location_id=station.location_id if station else None,
-            station_groups=station.groups if station else frozenset(),
-            operator_id=self.operator_id,
-        )
 
     def _tariff_for(
         self,

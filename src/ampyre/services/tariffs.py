@@ -20,7 +20,7 @@ from ampyre.domain.rating.assignment import (
 from ampyre.domain.rating.tariff import Tariff, TariffVersion, check_versions, version_in_force
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import Clock, UnitOfWorkFactory
-from ampyre.services.records import Page, StoredTariff
+from ampyre.services.records import Page, StationPricingFacts, StoredTariff
 
 TARIFF_ID = re.compile(r"^[A-Za-z0-9._-]{1,36}$")
 """OCPI 2.2.1 Tariff.id is a CiString(36); Ampyre keeps it URL-safe too."""
@@ -205,10 +205,9 @@ class TariffService:
             facts = (await uow.usage.station_facts([station_id])).get(station_id)
             if facts is None:
                 raise NotFound(f"station {station_id} does not exist")
-            context = PricingContext(
-                station_id=station_id,
-                location_id=facts.location_id,
-                station_groups=facts.groups,
+            context = pricing_context(
+                station_id,
+                facts,
                 operator_id=self.operator_id,
                 partner_id=partner_id,
                 plan_id=plan_id,
@@ -225,6 +224,26 @@ class TariffService:
                 f"version in force at {instant.isoformat()}"
             )
         return ResolvedTariff(tariff.id, tariff.name, version, assignment)
+
+
+def pricing_context(
+    station_id: str,
+    facts: StationPricingFacts | None,
+    *,
+    operator_id: str | None,
+    plan_id: str | None = None,
+    partner_id: str | None = None,
+) -> PricingContext:
+    """Where a session runs, for tariff resolution; ``facts`` None: a station Ampyre does
+    not know (it then resolves only operator, partner and network assignments)."""
+    return PricingContext(
+        station_id=station_id,
+        location_id=facts.location_id if facts else None,
+        station_groups=facts.groups if facts else frozenset(),
+        operator_id=operator_id,
+        partner_id=partner_id,
+        plan_id=plan_id,
+    )
 
 
 def _check_id(tariff_id: str) -> None:

@@ -15,14 +15,13 @@ from ampyre.domain.errors import ValidationFailed
 from ampyre.domain.rating.periods import ChargingPeriod
 from ampyre.domain.rating.pricing import PricedSession, price_session
 from ampyre.domain.rating.tariff import ReservationRestriction, Tariff
+from ampyre.domain.stations import ConnectorFormat, PowerType
 from ampyre.formats.ocpi_cdr import (
     AuthMethod,
     CdrLocation,
     CdrMetadata,
     CdrToken,
     CdrUsage,
-    ConnectorFormat,
-    PowerType,
     TokenType,
     cdr_to_ocpi,
     cdr_totals_json,

@@ -14,6 +14,7 @@ from ampyre.api.schemas.tariffs import CdrOut, CostOut, CreditModel, CreditOut
 from ampyre.domain.errors import Conflict
 from ampyre.domain.locations import Location
 from ampyre.domain.rating.pricing import PricedSession
+from ampyre.domain.stations import ConnectorFormat, PowerType
 from ampyre.formats.countries import alpha3
 from ampyre.formats.ocpi_cdr import (
     AuthMethod,
@@ -24,8 +25,6 @@ from ampyre.formats.ocpi_cdr import (
     cdr_to_ocpi,
     seconds_between,
 )
-from ampyre.formats.ocpi_cdr import ConnectorFormat as OcpiConnectorFormat
-from ampyre.formats.ocpi_cdr import PowerType as OcpiPowerType
 from ampyre.formats.ocpi_tariff import dumps_ocpi, tariff_to_ocpi
 from ampyre.services.access import Actor
 from ampyre.services.access import Permission as P
@@ -177,8 +176,8 @@ def _metadata(
             evse_id=(connector.evse_id if connector and connector.evse_id else evse_uid),
             connector_id=str(facts.connector_id),
             connector_standard=(connector.standard.value if connector else "IEC_62196_T2"),
-            connector_format=OcpiConnectorFormat(connector.format.value if connector else "SOCKET"),
-            power_type=OcpiPowerType(connector.power_type.value if connector else "AC_3_PHASE"),
+            connector_format=connector.format if connector else ConnectorFormat.SOCKET,
+            power_type=connector.power_type if connector else PowerType.AC_3_PHASE,
         ),
         currency=cdr.currency,
         session_id=str(facts.transaction_id),

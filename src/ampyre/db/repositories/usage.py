@@ -24,6 +24,7 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ampyre.db.repositories.transactions import transaction_from_row
@@ -93,15 +94,13 @@ class SqlUsageRepository:
         self._conn = conn
 
     async def enqueue_for_rating(self, transaction_id: int, at: datetime) -> None:
-        exists = await self._conn.execute(
-            sa.select(rating_queue.c.transaction_id).where(
-                rating_queue.c.transaction_id == transaction_id
-            )
+        """One statement on the stop's path: an entry already there is left as it is."""
+        insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
+        await self._conn.execute(
+            insert(rating_queue)
+            .values(transaction_id=transaction_id, enqueued_at=at)
+            .on_conflict_do_nothing(index_elements=["transaction_id"])
         )
-        if exists.first() is None:
-            await self._conn.execute(
-                sa.insert(rating_queue).values(transaction_id=transaction_id, enqueued_at=at)
-            )
 
     async def waiting_for_rating(self, limit: int) -> list[Transaction]:
         """The queue entries are locked (``FOR UPDATE SKIP LOCKED``, PostgreSQL only) until

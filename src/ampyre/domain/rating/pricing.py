@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
+from ampyre.domain.durations import exact_seconds
 from ampyre.domain.money import HUNDRED, ZERO, ZERO_PRICE, Price, round_money, with_vat
 from ampyre.domain.rating.periods import ChargingPeriod
 from ampyre.domain.rating.restrictions import restrictions_hold
@@ -210,17 +211,8 @@ def price_session(
         energy_kwh=energy,
         charging_s=charging,
         parking_s=parking,
-        total_time_s=_seconds(session_end.astimezone(UTC) - session_start.astimezone(UTC)),
+        total_time_s=exact_seconds(session_end.astimezone(UTC) - session_start.astimezone(UTC)),
     )
-
-
-def _seconds(delta: timedelta) -> Decimal:
-    """A duration in exact seconds (``timedelta.total_seconds`` is a float).
-
-    Callers subtract UTC instants: datetimes sharing a zone subtract by wall clock.
-    """
-    whole = Decimal(delta.days * 86_400 + delta.seconds)
-    return whole + Decimal(delta.microseconds).scaleb(-6)
 
 
 def _book(

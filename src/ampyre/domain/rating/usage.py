@@ -30,6 +30,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
+from ampyre.domain.durations import microseconds
 from ampyre.domain.rating.periods import ChargingPeriod
 from ampyre.domain.rating.restrictions import MIDNIGHT
 from ampyre.domain.rating.tariff import Restrictions, TariffElement
@@ -82,7 +83,7 @@ def build_periods(
         started_at=usage.started_at.astimezone(UTC),
         ended_at=usage.ended_at.astimezone(UTC),
     )
-    total_us = _us(usage.ended_at - usage.started_at)
+    total_us = microseconds(usage.ended_at - usage.started_at)
     if total_us <= 0:
         # No time to spread it over (a clock problem), but metered energy is still billed.
         delivered = usage.meter_end_wh - usage.meter_start_wh
@@ -142,10 +143,6 @@ def build_periods(
     return periods
 
 
-def _us(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
-
-
 def _energy_curve(usage: SessionUsage, total_us: int) -> tuple[list[int], list[int]]:
     """Monotonic (time µs, register mWh) points from start to end, suspended parts flat.
 
@@ -172,6 +169,7 @@ def _energy_curve(usage: SessionUsage, total_us: int) -> tuple[list[int], list[i
         if register is None or register < last:
             continue
         delta = reading.at - started_at
+        # microseconds(delta), inlined: this loop runs for every reading of every session.
         at = (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
         if not 0 < at < total_us:
             continue
@@ -199,7 +197,8 @@ def _flatten_suspended(
     """
     pauses: list[tuple[int, int]] = []
     for p, q in sorted(
-        (_us(a - usage.started_at), _us(b - usage.started_at)) for a, b in usage.suspended
+        (microseconds(a - usage.started_at), microseconds(b - usage.started_at))
+        for a, b in usage.suspended
     ):
         if q <= p:
             continue
@@ -306,7 +305,7 @@ def _clock_cuts(
     frozen = frozenset(walls)
     while day <= last_day:
         for instant in _day_cuts(day, frozen, tz):
-            cuts.add(_us(instant - start))
+            cuts.add(microseconds(instant - start))
         day += _ONE_DAY
     return cuts
 
@@ -373,7 +372,7 @@ class _Profile:
             value = getattr(reading, field)
             if value is None:
                 continue
-            at = _us(reading.at - usage.started_at)
+            at = microseconds(reading.at - usage.started_at)
             if 0 <= at <= total_us:
                 points[at] = float(value)
         if not points:
