@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         pattern=r"^[A-Z]{2}$",
         description="The operator's country (ISO 3166-1): decides domestic vs foreign customers",
     )
+    emsp_party_id: str = Field(
+        default="AMP",
+        pattern=r"^[A-Z0-9]{3}$",
+        description="The 3-character provider id in the contract ids (eMAIDs) Ampyre issues",
+    )
     default_currency: str = Field(
         default="EUR",
         pattern=r"^[A-Z]{3}$",

@@ -25,15 +25,21 @@ from ampyre.db.uow import uow_factory
 from ampyre.ocpp.gateway.endpoint import GatewaySettings, OcppDispatch, OcppGateway
 from ampyre.ocpp.gateway.registry import ConnectionRegistry
 from ampyre.ocpp.rpc import OcppVersion, registry_for
+from ampyre.services.authorization import AuthorizationService, StationCacheRevoker
+from ampyre.services.bonus import BonusService
 from ampyre.services.charge_points import ChargePointService, GatewayPolicy
 from ampyre.services.charging_limits import LimitEnforcer
+from ampyre.services.charging_tokens import ChargingTokenService
 from ampyre.services.clock import SystemClock
 from ampyre.services.commands import CommandService
+from ampyre.services.contracts import ContractService
 from ampyre.services.customers import CustomerService
 from ampyre.services.health import HealthService
+from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
 from ampyre.services.tariffs import TariffService
+from ampyre.services.vehicles import VehicleService
 from ampyre.workers.cdrs import CdrWorker
 from ampyre.workers.periodic import PeriodicJobs, schedule_health_jobs
 
@@ -68,6 +74,8 @@ class Components:
     tariffs: TariffService
     rating: RatingService
     cdr_worker: CdrWorker
+    authorizations: AuthorizationService
+    revoker: StationCacheRevoker
 
 
 def build_components(settings: Settings, clock: Clock | None = None) -> Components:
@@ -91,6 +99,7 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         default_currency=settings.default_currency,
     )
     cdr_worker = CdrWorker(rating, period_s=settings.cdr_sweep_period_s)
+    authorizations = AuthorizationService(uows, clock, operator_id=settings.operator_id)
     charge_points = ChargePointService(
         uows,
         telemetry,
@@ -103,6 +112,7 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         ),
         limits,
         on_completed=cdr_worker.notify,
+        authorizer=authorizations,
     )
     return Components(
         settings=settings,
@@ -113,7 +123,10 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         charge_points=charge_points,
         registry=registry,
         limits=limits,
-        commands=CommandService(uows, registry, settings.ocpp_command_timeout_s, clock),
+        commands=CommandService(
+            uows, registry, settings.ocpp_command_timeout_s, clock, authorizer=authorizations
+        ),
+        revoker=StationCacheRevoker(uows, registry, settings.ocpp_command_timeout_s),
         health=HealthService(
             uows,
             clock,
@@ -124,6 +137,7 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         tariffs=TariffService(uows, clock, operator_id=settings.operator_id),
         rating=rating,
         cdr_worker=cdr_worker,
+        authorizations=authorizations,
     )
 
 
@@ -154,7 +168,23 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
                 components.uow_factory,
                 components.clock,
                 operator_country=settings.operator_country,
+                revoker=components.revoker,
             ),
+            plans=PlanService(components.uow_factory, components.clock),
+            contracts=ContractService(
+                components.uow_factory,
+                components.clock,
+                emaid_country=settings.operator_country,
+                emaid_provider=settings.emsp_party_id,
+                revoker=components.revoker,
+            ),
+            charging_tokens=ChargingTokenService(
+                components.uow_factory, components.clock, revoker=components.revoker
+            ),
+            vehicles=VehicleService(
+                components.uow_factory, components.clock, revoker=components.revoker
+            ),
+            bonus=BonusService(components.uow_factory, components.clock),
         )
     )
 

@@ -8,26 +8,34 @@ from ampyre.api.context import ApiContext
 from ampyre.api.dependencies import ApiServices
 from ampyre.api.errors import install_error_handlers
 from ampyre.api.routers import (
+    authorizations,
+    bonus,
     cdrs,
+    charging_tokens,
     commands,
     connectors,
+    contracts,
     customers,
     id_tags,
     locations,
     message_log,
+    plans,
     public,
     station_import,
     stations,
     tariffs,
     tokens,
     transactions,
+    vehicles,
 )
 from ampyre.api.schemas.common import error_responses
 
 DESCRIPTION = """\
-Manage the charging network: locations, stations and their connectors, id tags,
-transactions with their meter values and running cost, tariffs and where they apply,
-charge detail records (CDRs), commands to stations and the OCPP message log.
+Manage the charging network: locations, stations and their connectors, transactions with
+their meter values and running cost, tariffs and where they apply, charge detail records
+(CDRs), commands to stations and the OCPP message log; customers, plans, contracts, their
+charging tokens (RFID cards, app tokens, autocharge vehicles), bonus points, and the log of
+every authorisation.
 `/public/...` needs no token (prices shown to drivers).
 
 Authenticate with an API token: `Authorization: Bearer ampyre_...`. Create the first one
@@ -43,13 +51,24 @@ TAGS = [
     {"name": "stations", "description": "Charge points: registration, approval, history."},
     {"name": "connectors", "description": "The plugs of a station."},
     {"name": "commands", "description": "Remote actions on connected stations (OCPP)."},
-    {"name": "id tags", "description": "RFID cards and other authorisation tokens."},
+    {
+        "name": "id tags",
+        "description": "Operator tags: staff and service cards that belong to no contract.",
+    },
     {"name": "transactions", "description": "Charging sessions and meter values."},
     {"name": "message log", "description": "Every OCPP frame in and out."},
     {"name": "tokens", "description": "API tokens (administrators)."},
     {"name": "tariffs", "description": "Prices, their versions and where they apply."},
     {"name": "cdrs", "description": "Charge detail records and the running cost of sessions."},
     {"name": "customers", "description": "Accounts: data, consents, blocking, privacy."},
+    {"name": "plans", "description": "Offers subscribers sign: fees, special prices, bonus."},
+    {"name": "contracts", "description": "Subscriptions to plans, their history, bonus points."},
+    {
+        "name": "charging tokens",
+        "description": "RFID cards, app tokens and vehicle ids of contracts; CSV import.",
+    },
+    {"name": "vehicles", "description": "Customers' vehicles and autocharge."},
+    {"name": "authorizations", "description": "Every attempt to charge, searchable; CSV."},
     {"name": "public", "description": "Read without a token: prices shown to drivers."},
 ]
 
@@ -81,6 +100,12 @@ def build_api(ctx: ApiContext) -> FastAPI:
         tariffs,
         cdrs,
         customers,
+        plans,
+        contracts,
+        bonus,
+        charging_tokens,
+        vehicles,
+        authorizations,
         public,
     ):
         app.include_router(module.router)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ampyre.services.bonus import BonusService
+from ampyre.services.charging_tokens import ChargingTokenService
 from ampyre.services.commands import CommandService
+from ampyre.services.contracts import ContractService
 from ampyre.services.customers import CustomerService
+from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
 from ampyre.services.tariffs import TariffService
+from ampyre.services.vehicles import VehicleService
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +25,8 @@ class ApiContext:
     tariffs: TariffService
     rating: RatingService
     customers: CustomerService
+    plans: PlanService
+    contracts: ContractService
+    charging_tokens: ChargingTokenService
+    vehicles: VehicleService
+    bonus: BonusService

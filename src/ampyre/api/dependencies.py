@@ -9,17 +9,23 @@ from fastapi import Depends, Request
 
 from ampyre.api.context import ApiContext
 from ampyre.services.api_tokens import ApiTokenService
+from ampyre.services.authorization_log import AuthorizationLogService
+from ampyre.services.bonus import BonusService
+from ampyre.services.charging_tokens import ChargingTokenService
 from ampyre.services.connectors_admin import ConnectorService
+from ampyre.services.contracts import ContractService
 from ampyre.services.customers import CustomerService
 from ampyre.services.id_tags import IdTagService
 from ampyre.services.locations import LocationService
 from ampyre.services.operator_commands import OperatorCommands
+from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock
 from ampyre.services.queries import QueryService
 from ampyre.services.rating import RatingService
 from ampyre.services.station_import import StationImportService
 from ampyre.services.stations_admin import StationAdminService
 from ampyre.services.tariffs import TariffService
+from ampyre.services.vehicles import VehicleService
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,12 @@ class ApiServices:
     tariffs: TariffService
     rating: RatingService
     customers: CustomerService
+    plans: PlanService
+    contracts: ContractService
+    charging_tokens: ChargingTokenService
+    vehicles: VehicleService
+    bonus: BonusService
+    authorization_log: AuthorizationLogService
     clock: Clock
 
     @classmethod
@@ -51,6 +63,12 @@ class ApiServices:
             tariffs=ctx.tariffs,
             rating=ctx.rating,
             customers=ctx.customers,
+            plans=ctx.plans,
+            contracts=ctx.contracts,
+            charging_tokens=ctx.charging_tokens,
+            vehicles=ctx.vehicles,
+            bonus=ctx.bonus,
+            authorization_log=AuthorizationLogService(ctx.uow_factory),
             clock=ctx.clock,
         )
 

@@ -25,15 +25,16 @@ def demo(
         help="How much faster than real time stations charge (sessions of hours take minutes)",
     ),
 ) -> None:
-    """Seed demo data (cities across Europe, stations, RFID tags), print an admin API token,
-    then serve Ampyre with simulated stations charging until Ctrl-C."""
+    """Seed demo data (cities across Europe, stations, customers with contracts and cards),
+    print an admin API token, then serve Ampyre with simulated stations charging until
+    Ctrl-C."""
     settings = settings_or_exit(port=port)
     configure_logging(settings.log_level)
     run(upgrade(settings.database_url))
 
     async def prepare() -> str:
         async with cli_context() as ctx:
-            await seed(ctx)
+            await seed(ctx, country=settings.operator_country, provider=settings.emsp_party_id)
             _, secret = await ApiTokenService(ctx.uow_factory, ctx.clock).do_create_token(
                 None, "demo", Role.ADMIN
             )

@@ -1,4 +1,5 @@
-"""The demo network: sites in European cities, stations with connectors, RFID tags.
+"""The demo network: sites in European cities, stations with connectors, an operator tag;
+the demo customers and their cards are in ``demo_customers``.
 
 Demo stations use well-known passwords (``demo-<id>-secret``) so the built-in simulator can
 connect; never use them for a real network.
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ampyre.cli.context import CliContext
+from ampyre.cli.demo_customers import DEPOT_GROUP, demo_vehicle_uid, seed_customers
 from ampyre.cli.demo_tariffs import seed_tariffs
 from ampyre.domain.errors import Conflict
 from ampyre.domain.id_tags import IdTag, TagStatus
@@ -128,7 +130,14 @@ SITES = (
 )
 
 STATIONS_PER_SITE = 2
-DEMO_TAGS = tuple(f"DEMO{n:04d}" for n in range(1, 11))
+DEPOT_SITE = "PL-KRK-01"
+"""Its stations form the fleet plan's depot group."""
+DEMO_CARDS = tuple(f"DEMO{n:04d}" for n in range(1, 11))
+"""RFID cards of the demo customers' contracts (see ``demo_customers``)."""
+STAFF_TAG = "DEMO-STAFF"
+"""An operator tag: a service card that belongs to no contract."""
+DEMO_TAGS = (*DEMO_CARDS, demo_vehicle_uid(), STAFF_TAG)
+"""What the simulated stations present: customers' cards, an autocharge car, a staff card."""
 
 
 def demo_station_ids() -> list[str]:
@@ -144,8 +153,11 @@ def evse_id(country: str, station_id: str, connector_id: int) -> str:
     return f"{country}*AMP*E{station_id.replace('-', '')}*{connector_id}"
 
 
-async def seed(ctx: CliContext) -> None:
-    """Create whatever of the demo network is missing (running it twice changes nothing)."""
+async def seed(ctx: CliContext, *, country: str = "PL", provider: str = "AMP") -> None:
+    """Create whatever of the demo network is missing (running it twice changes nothing).
+
+    ``country`` and ``provider`` make the demo contracts' eMAIDs (the operator's country and
+    eMSP party id)."""
     locations = LocationService(ctx.uow_factory)
     stations = StationAdminService(ctx.uow_factory, ctx.clock)
     connectors = ConnectorService(ctx.uow_factory)
@@ -175,6 +187,7 @@ async def seed(ctx: CliContext) -> None:
                         location_id=site.id,
                         name=f"{site.name} #{n}",
                         max_power_w=50_000 if dc else 22_000,
+                        groups=(DEPOT_GROUP,) if site.id == DEPOT_SITE else (),
                     ),
                 )
             )
@@ -204,8 +217,7 @@ async def seed(ctx: CliContext) -> None:
                     )
                 )
     now: datetime = ctx.clock.now()
-    for tag in DEMO_TAGS:
-        await _ignore_existing(tags.do_add_tag(ctx.actor, IdTag(tag, parent_id_tag="DEMO-FLEET")))
+    await _ignore_existing(tags.do_add_tag(ctx.actor, IdTag(STAFF_TAG, note="service card")))
     await _ignore_existing(
         tags.do_add_tag(ctx.actor, IdTag("DEMO-BLOCKED", TagStatus.BLOCKED, note="lost card"))
     )
@@ -217,6 +229,7 @@ async def seed(ctx: CliContext) -> None:
         polish_sites=[site.id for site in SITES if site.country == "PL"],
         dc_stations=[f"{site.id}-1" for site in SITES if site.country == "PL" and site.dc],
     )
+    await seed_customers(ctx, country=country, provider=provider)
 
 
 async def _ignore_existing(action: Awaitable[object]) -> None:

@@ -57,6 +57,14 @@ DEMO_TARIFFS: dict[str, tuple[str, dict[str, Any]]] = {
             ],
         },
     ),
+    "DEMO-PL-FLEET": (
+        "Fleet depot AC (plan price)",
+        {
+            "currency": "PLN",
+            "type": "REGULAR",
+            "elements": [{"components": [_vat("1.19", "ENERGY", "23")]}],
+        },
+    ),
     "DEMO-EU": (
         "Network default (EUR)",
         {

@@ -25,7 +25,11 @@ from ampyre.services.station_import import StationImportService, parse_station_c
 from ampyre.services.stations_admin import NewStation, StationAdminService
 
 stations = typer.Typer(help="Register and list charging stations.", no_args_is_help=True)
-tags = typer.Typer(help="Id tags (RFID cards) that may charge.", no_args_is_help=True)
+tags = typer.Typer(
+    help="Operator tags: staff and service cards that belong to no contract (customers' cards"
+    " are charging tokens of contracts, see /api/v1/charging-tokens).",
+    no_args_is_help=True,
+)
 tokens = typer.Typer(help="Bearer tokens for the REST API.", no_args_is_help=True)
 
 

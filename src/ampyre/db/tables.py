@@ -160,10 +160,15 @@ transactions = sa.Table(
     sa.Column("flags", sa.JSON(), nullable=False),
     sa.Column("energy_limit_wh", sa.Integer(), nullable=True),
     sa.Column("duration_limit_s", sa.Integer(), nullable=True),
+    # The contract the id tag belonged to at the start and its plan (a contract never
+    # changes plan), so rating applies the plan's special prices; NULL for operator tags.
+    sa.Column("contract_id", sa.String(32), nullable=True),
+    sa.Column("plan_id", sa.String(64), nullable=True),
     sa.UniqueConstraint("start_key", name="uq_transactions_start_key"),
     sa.Index("ix_transactions_station_id_state", "station_id", "state"),
     sa.Index("ix_transactions_id_tag_state", "id_tag", "state"),
     sa.Index("ix_transactions_started_at", "started_at"),
+    sa.Index("ix_transactions_contract_id", "contract_id"),
     sqlite_autoincrement=True,
 )
 
@@ -400,5 +405,163 @@ customer_consents = sa.Table(
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Index("ix_customer_consents_customer_id", "customer_id"),
+    sqlite_autoincrement=True,
+)
+
+PLAN_ID = sa.String(64)
+CONTRACT_ID = sa.String(32)
+"""A contract's eMAID in its compact form (e.g. "PLAMPC000000427", at most 18 characters)."""
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    # A plan's special prices are rows of tariff_assignments with its plan_id, so rating reads
+    # one table for every price.
+    sa.Column("id", PLAN_ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("monthly_fee", MONEY, nullable=False),
+    sa.Column("card_fee", MONEY, nullable=False),
+    sa.Column("vat_percent", ExactDecimal(7, 4), nullable=True),
+    sa.Column("valid_from", UtcDateTime(), nullable=False),
+    sa.Column("valid_until", UtcDateTime(), nullable=True),
+    sa.Column("bonus", sa.JSON(), nullable=True, comment="basis, points_per_unit, point_value"),
+    sa.Column("eligible_customer_types", sa.JSON(), nullable=False),
+    _created_at(),
+)
+
+contracts = sa.Table(
+    "contracts",
+    metadata,
+    sa.Column("id", CONTRACT_ID, primary_key=True),
+    sa.Column("customer_id", CUSTOMER_ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("plan_id", PLAN_ID, sa.ForeignKey("plans.id"), nullable=False),
+    sa.Column("starts_at", UtcDateTime(), nullable=False),
+    sa.Column("ends_at", UtcDateTime(), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False, comment="the last event's target"),
+    _created_at(),
+    sa.Index("ix_contracts_customer_id", "customer_id"),
+    sa.Index("ix_contracts_plan_id", "plan_id"),
+)
+
+contract_events = sa.Table(
+    "contract_events",
+    metadata,
+    # Append-only history of state changes; its order is the id order.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "contract_id",
+        CONTRACT_ID,
+        sa.ForeignKey("contracts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("from_state", sa.String(16), nullable=False),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Index("ix_contract_events_contract_id", "contract_id"),
+    sqlite_autoincrement=True,
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    # Tokens of contracts (RFID cards, app tokens, vehicle ids). Operator tags without a
+    # contract (staff and service cards) stay in id_tags; a uid is in at most one of the two.
+    sa.Column("uid", ID_TAG, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("contract_id", CONTRACT_ID, sa.ForeignKey("contracts.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=True),
+    sa.Column("printed_number", sa.String(64), nullable=True),
+    sa.Column("card_fee", sa.Boolean(), nullable=False),
+    _created_at(),
+    sa.Index("ix_tokens_contract_id", "contract_id"),
+    sa.Index("ix_tokens_printed_number", "printed_number"),
+)
+
+vehicles = sa.Table(
+    "vehicles",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "customer_id",
+        CUSTOMER_ID,
+        sa.ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("make", sa.String(100), nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("battery_kwh", ExactDecimal(8, 3), nullable=True),
+    sa.Column("connector_standards", sa.JSON(), nullable=False),
+    sa.Column("plate", sa.String(20), nullable=True),
+    sa.Column(
+        "token_uid",
+        ID_TAG,
+        sa.ForeignKey("tokens.uid", ondelete="SET NULL"),
+        nullable=True,
+        comment="autocharge: the vehicle's own token",
+    ),
+    _created_at(),
+    sa.Index("ix_vehicles_customer_id", "customer_id"),
+    sa.UniqueConstraint("token_uid", name="uq_vehicles_token_uid"),
+)
+
+bonus_entries = sa.Table(
+    "bonus_entries",
+    metadata,
+    # Append-only ledger of bonus points per contract; the balance is the sum of points.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "contract_id",
+        CONTRACT_ID,
+        sa.ForeignKey("contracts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("movement", sa.String(16), nullable=False),
+    sa.Column("points", sa.Integer(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("reference", sa.String(200), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("value", MONEY, nullable=True, comment="what a redemption took off, fixed then"),
+    sa.Column(
+        "unique_reference",
+        sa.String(220),
+        nullable=True,
+        comment="movement:reference for earn/redeem (a session counts once); NULL for adjust",
+    ),
+    sa.Index("ix_bonus_entries_contract_id", "contract_id"),
+    sa.UniqueConstraint(
+        "contract_id", "unique_reference", name="uq_bonus_entries_contract_id_unique_reference"
+    ),
+    sqlite_autoincrement=True,
+)
+
+authorizations = sa.Table(
+    "authorizations",
+    metadata,
+    # Every authorisation attempt (OCPP Authorize, the idTag of Start/Stop, remote starts).
+    # High volume and kept after tokens, contracts or stations are deleted: no foreign keys.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("station_id", STATION_ID, nullable=True),
+    sa.Column("connector_id", sa.Integer(), nullable=True),
+    sa.Column("uid", ID_TAG, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("token_kind", sa.String(16), nullable=True, comment="NULL: an operator tag"),
+    sa.Column("contract_id", CONTRACT_ID, nullable=True),
+    sa.Column("customer_id", CUSTOMER_ID, nullable=True),
+    sa.Column("tariff_id", TARIFF_ID, nullable=True),
+    sa.Column("transaction_id", sa.Integer(), nullable=True),
+    sa.Index("ix_authorizations_at", "at"),
+    sa.Index("ix_authorizations_uid_at", "uid", "at"),
+    sa.Index("ix_authorizations_station_id_at", "station_id", "at"),
+    sa.Index("ix_authorizations_customer_id_at", "customer_id", "at"),
+    sa.Index("ix_authorizations_contract_id_at", "contract_id", "at"),
     sqlite_autoincrement=True,
 )

@@ -8,31 +8,43 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ampyre.db.repositories.api_tokens import SqlApiTokenRepository
+from ampyre.db.repositories.authorizations import SqlAuthorizationLog
+from ampyre.db.repositories.bonus import SqlBonusRepository
 from ampyre.db.repositories.cdrs import SqlCdrRepository
 from ampyre.db.repositories.connectors import SqlConnectorRepository
+from ampyre.db.repositories.contracts import SqlContractRepository
 from ampyre.db.repositories.customers import SqlCustomerRepository
 from ampyre.db.repositories.id_tags import SqlIdTagRepository
 from ampyre.db.repositories.locations import SqlLocationRepository
 from ampyre.db.repositories.logs import SqlLogRepository
+from ampyre.db.repositories.plans import SqlPlanRepository
 from ampyre.db.repositories.remote_starts import SqlRemoteStartRepository
 from ampyre.db.repositories.stations import SqlStationRepository
 from ampyre.db.repositories.tariffs import SqlTariffRepository
+from ampyre.db.repositories.tokens import SqlTokenRepository
 from ampyre.db.repositories.transactions import SqlTransactionRepository
 from ampyre.db.repositories.usage import SqlUsageRepository
+from ampyre.db.repositories.vehicles import SqlVehicleRepository
 from ampyre.services.ports import (
     ApiTokenRepository,
+    AuthorizationLog,
+    BonusRepository,
     CdrRepository,
     ConnectorRepository,
+    ContractRepository,
     CustomerRepository,
     IdTagRepository,
     LocationRepository,
     LogRepository,
+    PlanRepository,
     RemoteStartRepository,
     StationRepository,
     TariffRepository,
+    TokenRepository,
     TransactionRepository,
     UnitOfWorkFactory,
     UsageRepository,
+    VehicleRepository,
 )
 
 
@@ -57,6 +69,12 @@ class SqlUnitOfWork:
     cdrs: CdrRepository
     usage: UsageRepository
     customers: CustomerRepository
+    plans: PlanRepository
+    contracts: ContractRepository
+    tokens: TokenRepository
+    vehicles: VehicleRepository
+    bonus: BonusRepository
+    authorizations: AuthorizationLog
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -84,6 +102,12 @@ class SqlUnitOfWork:
         self.cdrs = SqlCdrRepository(conn)
         self.usage = SqlUsageRepository(conn)
         self.customers = SqlCustomerRepository(conn)
+        self.plans = SqlPlanRepository(conn)
+        self.contracts = SqlContractRepository(conn)
+        self.tokens = SqlTokenRepository(conn)
+        self.vehicles = SqlVehicleRepository(conn)
+        self.bonus = SqlBonusRepository(conn)
+        self.authorizations = SqlAuthorizationLog(conn)
         return self
 
     async def __aexit__(

@@ -162,13 +162,19 @@ class BonusMovement(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BonusEntry:
-    """One movement: ``points`` is signed (earn > 0, redeem < 0, adjust either way)."""
+    """One movement: ``points`` is signed (earn > 0, redeem < 0, adjust either way).
+
+    ``value`` is what a redemption took off the session, in the plan's currency, fixed when
+    it was made (an invoice must not change when the plan's point value does later); None
+    for other movements.
+    """
 
     movement: BonusMovement
     points: int
     at: datetime
     reference: str
     actor: str = "system"
+    value: Decimal | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.at, "a bonus entry's time")
@@ -181,6 +187,10 @@ class BonusEntry:
         for label, text in (("reference", self.reference), ("actor", self.actor)):
             if not text.strip() or len(text) > REFERENCE_MAX:
                 raise ValidationFailed(f"a bonus entry's {label} must be 1-{REFERENCE_MAX} chars")
+        if (self.value is not None) != (self.movement is BonusMovement.REDEEM):
+            raise ValidationFailed("a redemption, and only a redemption, has a value")
+        if self.value is not None and (not self.value.is_finite() or self.value < 0):
+            raise ValidationFailed("a redemption's value is an amount >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,8 +250,11 @@ class BonusLedger:
             return self
         return self._append(BonusEntry(BonusMovement.EARN, points, at, reference))
 
-    def redeem(self, points: int, *, at: datetime, reference: str) -> BonusLedger:
-        """The ledger after spending ``points`` (> 0); ``Conflict`` if the balance is short."""
+    def redeem(
+        self, points: int, *, value: Decimal, at: datetime, reference: str, actor: str = "system"
+    ) -> BonusLedger:
+        """The ledger after spending ``points`` (> 0) worth ``value``; ``Conflict`` if the
+        balance is short."""
         if points <= 0:
             raise ValidationFailed("redeem at least one point")
         if points > self.balance:
@@ -249,7 +262,7 @@ class BonusLedger:
                 f"cannot redeem {points} points: the balance is {self.balance}",
                 code="insufficient_points",
             )
-        return self._append(BonusEntry(BonusMovement.REDEEM, -points, at, reference))
+        return self._append(BonusEntry(BonusMovement.REDEEM, -points, at, reference, actor, value))
 
     def adjust(self, points: int, *, at: datetime, reason: str, actor: str) -> BonusLedger:
         """The ledger after a manual correction of ``points`` (non-zero, either sign)."""

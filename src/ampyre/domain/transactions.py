@@ -121,6 +121,10 @@ class Transaction:
     energy_limit_wh: int | None = None
     """Set when an operator started the session with an energy limit (see charging_limits)."""
     duration_limit_s: int | None = None
+    contract_id: str | None = None
+    """The compact eMAID of the contract whose token started the session (None: an operator
+    tag); ``plan_id`` is that contract's plan, whose special prices rate the session."""
+    plan_id: str | None = None
 
     @property
     def active(self) -> bool:

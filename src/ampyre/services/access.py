@@ -53,9 +53,15 @@ class Permission(StrEnum):
     """Issue credit CDRs and re-rate sessions (corrections of what drivers were charged)."""
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
-    """Register customers, change their data and consents, block and unblock them."""
+    """Register customers, change their data and consents, block and unblock them; their
+    contracts, tokens (RFID cards, app and vehicle tokens), vehicles and bonus points."""
     CUSTOMERS_PRIVACY = "customers:privacy"
     """Export all of a customer's data and anonymise a customer (data protection requests)."""
+    PLANS_READ = "plans:read"
+    PLANS_WRITE = "plans:write"
+    """Define the offers subscribers sign: fees, special prices, bonus rules."""
+    AUTHORIZATIONS_READ = "authorizations:read"
+    """The authorisation log: every attempt to charge, with who, where and why."""
 
 
 _READ_ALL = frozenset(
@@ -68,6 +74,8 @@ _READ_ALL = frozenset(
         Permission.TARIFFS_READ,
         Permission.CDRS_READ,
         Permission.CUSTOMERS_READ,
+        Permission.PLANS_READ,
+        Permission.AUTHORIZATIONS_READ,
     }
 )
 _SITE_READ = frozenset(
@@ -97,6 +105,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.TRANSACTIONS_READ,
             Permission.TARIFFS_READ,
             Permission.CUSTOMERS_READ,
+            Permission.PLANS_READ,
+            Permission.AUTHORIZATIONS_READ,
         }
     ),
     Role.INSTALLER: frozenset(

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ampyre.domain.authorization import AuthorizationTrigger
 from ampyre.domain.charging_limits import RemoteStartRequest
-from ampyre.domain.id_tags import Authorization, AuthorizationStatus, decide_authorization
+from ampyre.domain.id_tags import Authorization
 from ampyre.domain.metering import MeterSample, register_reading_wh
 from ampyre.domain.stations import BootInfo, RegistrationStatus, Station, StatusReport
 from ampyre.domain.transactions import (
@@ -23,6 +24,7 @@ from ampyre.domain.transactions import (
     TransactionFlag,
     is_offline_start,
 )
+from ampyre.services.authorization import AuthorizationRequest, AuthorizationService
 from ampyre.services.charging_limits import LimitEnforcer
 from ampyre.services.ports import Clock, TelemetryWriter, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import ConnectionEvent, LoggedFrame, MeterBatch
@@ -91,6 +93,7 @@ class ChargePointService:
         policy: GatewayPolicy,
         limits: LimitEnforcer | None = None,
         on_completed: Callable[[int], None] | None = None,
+        authorizer: AuthorizationService | None = None,
     ) -> None:
         self._uow = uow_factory
         self._telemetry = telemetry
@@ -100,6 +103,7 @@ class ChargePointService:
         self._limits = limits
         self._on_completed = on_completed
         """Told the id of every transaction that completes (e.g. to rate it into a CDR)."""
+        self._auth = authorizer or AuthorizationService(uow_factory, clock)
 
     @property
     def clock(self) -> Clock:
@@ -194,11 +198,17 @@ class ChargePointService:
         await self._telemetry.record_status(report)
 
     async def check_authorize(self, station_id: str, id_tag: str) -> Authorization:
-        """OCPP 1.6 §4.1 Authorize: the tag's status, with ConcurrentTx for a tag in use."""
+        """OCPP 1.6 §4.1 Authorize through the authorisation pipeline (logged), with
+        ConcurrentTx for a token already in a session."""
         async with self._uow() as uow:
-            tag = await uow.id_tags.get(id_tag)
-            busy = tag is not None and await uow.transactions.has_active_for_tag(id_tag)
-        return decide_authorization(tag, now=self._clock.now(), has_other_active_transaction=busy)
+            busy = await uow.transactions.has_active_for_tag(id_tag)
+            decision = await self._auth.authorise(
+                uow,
+                AuthorizationRequest(id_tag, AuthorizationTrigger.AUTHORIZE, station_id),
+                in_session=busy,
+            )
+            await uow.commit()
+        return decision.authorization
 
     async def do_start_transaction(
         self, request: StartRequest, samples: tuple[MeterSample, ...] = ()
@@ -208,23 +218,28 @@ class ChargePointService:
         The same start (see ``StartRequest.start_key``) always gets the same id. A transaction
         still open on the same connector is closed as stuck: a connector runs one at a time.
         A start with a tag that is not accepted is still recorded (the station has started
-        it; it will stop it if configured to), flagged ``not_authorized``.
+        it; it will stop it if configured to), flagged ``not_authorized``. A token of a
+        contract gives the transaction its contract and plan (whose prices rate it).
         """
         async with self._uow() as uow:
+            auth_request = AuthorizationRequest(
+                request.id_tag,
+                AuthorizationTrigger.START,
+                request.station_id,
+                request.connector_id,
+                at=request.received_at,
+            )
             existing = await uow.transactions.get_by_start_key(request.start_key)
             if existing is not None:
-                tag = await uow.id_tags.get(request.id_tag)
-                auth = decide_authorization(tag, now=self._clock.now())
-                return StartOutcome(existing.id, auth, replayed=True)
-            tag = await uow.id_tags.get(request.id_tag)
-            busy = tag is not None and await uow.transactions.has_active_for_tag(
+                replay = await self._auth.decide(uow, auth_request)
+                return StartOutcome(existing.id, replay.authorization, replayed=True)
+            busy = await uow.transactions.has_active_for_tag(
                 request.id_tag,
                 excluding_station=request.station_id,
                 excluding_connector=request.connector_id,
             )
-            auth = decide_authorization(
-                tag, now=request.received_at, has_other_active_transaction=busy
-            )
+            decision = await self._auth.decide(uow, auth_request, in_session=busy)
+            auth = decision.authorization
             for stale in await uow.transactions.active_for_connector(
                 request.station_id, request.connector_id
             ):
@@ -248,6 +263,8 @@ class ChargePointService:
                 start_key=request.start_key,
                 auth_status=auth.status.value,
                 reservation_id=request.reservation_id,
+                contract_id=decision.contract_id,
+                plan_id=decision.plan_id,
             )
             if is_offline_start(request.station_time, request.received_at):
                 transaction.flags.add(TransactionFlag.STARTED_OFFLINE)
@@ -258,6 +275,7 @@ class ChargePointService:
                 transaction.energy_limit_wh = remote.limit.energy_wh
                 transaction.duration_limit_s = remote.limit.duration_s
             transaction.id = await uow.transactions.add(transaction)
+            await self._auth.record(uow, auth_request, decision, transaction_id=transaction.id)
             if remote is not None and remote.id is not None:
                 await uow.remote_starts.claim(remote.id, transaction.id)
             await uow.commit()
@@ -294,10 +312,13 @@ class ChargePointService:
         auth: Authorization | None = None
         stopped = False
         async with self._uow() as uow:
-            if request.id_tag is not None:
-                tag = await uow.id_tags.get(request.id_tag)
-                auth = decide_authorization(tag, now=self._clock.now())
             transaction = await uow.transactions.get(request.transaction_id)
+            if request.id_tag is not None:
+                auth_request = AuthorizationRequest(
+                    request.id_tag, AuthorizationTrigger.STOP, request.station_id
+                )
+                decision = await self._auth.decide(uow, auth_request)
+                auth = decision.authorization
             if transaction is None or transaction.station_id != request.station_id:
                 log.warning(
                     "StopTransaction for unknown transaction %s from %s",
@@ -318,6 +339,10 @@ class ChargePointService:
                     transaction.flags.add(TransactionFlag.REGISTER_WENT_BACKWARDS)
                 await uow.transactions.update(transaction)
                 await uow.usage.enqueue_for_rating(transaction.id, request.received_at)
+                if request.id_tag is not None:
+                    await self._auth.record(
+                        uow, auth_request, decision, transaction_id=transaction.id
+                    )
                 await uow.commit()
         if self._limits is not None:
             self._limits.forget(request.transaction_id)
@@ -330,8 +355,6 @@ class ChargePointService:
             )
         if stopped and self._on_completed is not None:
             self._on_completed(request.transaction_id)
-        if auth is not None and auth.status is AuthorizationStatus.CONCURRENT_TX:
-            auth = Authorization(AuthorizationStatus.ACCEPTED, "ok", auth.expires_at)
         return auth
 
     async def do_meter_values(

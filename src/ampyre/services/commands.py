@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ampyre.domain.authorization import AuthorizationTrigger
 from ampyre.domain.charging_limits import (
     REMOTE_START_VALIDITY_S,
     ChargingLimit,
     RemoteStartRequest,
 )
-from ampyre.domain.errors import NotFound, ValidationFailed
+from ampyre.domain.errors import Conflict, NotFound, ValidationFailed
 from ampyre.domain.id_tags import validate_id_tag
+from ampyre.services.authorization import AuthorizationRequest, AuthorizationService
 from ampyre.services.errors import StationNotConnected
 from ampyre.services.ports import Clock, CommandResult, StationCommands, UnitOfWorkFactory
 
@@ -38,6 +40,8 @@ class CommandService:
     stations: StationCommands
     timeout_s: float
     clock: Clock
+    authorizer: AuthorizationService | None = None
+    """Checks the id tag of a remote start before it is sent (None: the station decides)."""
 
     async def _require_connected(self, station_id: str) -> None:
         async with self.uow_factory() as uow:
@@ -59,12 +63,15 @@ class CommandService:
 
         The request is recorded first, so the station's StartTransaction (which may arrive
         before its answer to this command) finds it and the transaction inherits ``limit``.
-        If the station does not accept, the record is removed again.
+        If the station does not accept, the record is removed again. The id tag goes
+        through the authorisation pipeline first: a token that may not charge is refused
+        here (``Conflict``, code ``not_authorized``) with the pipeline's reason.
         """
         validate_id_tag(id_tag)
         if connector_id is not None and connector_id < 1:
             raise ValidationFailed("connector ids start at 1")
         await self._require_connected(station_id)
+        await self._authorise_remote_start(station_id, id_tag, connector_id)
         now = self.clock.now()
         async with self.uow_factory() as uow:
             request_id = await uow.remote_starts.add(
@@ -92,6 +99,27 @@ class CommandService:
                 async with self.uow_factory() as uow:
                     await uow.remote_starts.delete(request_id)
                     await uow.commit()
+
+    async def _authorise_remote_start(
+        self, station_id: str, id_tag: str, connector_id: int | None
+    ) -> None:
+        if self.authorizer is None:
+            return
+        async with self.uow_factory() as uow:
+            decision = await self.authorizer.authorise(
+                uow,
+                AuthorizationRequest(
+                    id_tag, AuthorizationTrigger.REMOTE_START, station_id, connector_id
+                ),
+                in_session=await uow.transactions.has_active_for_tag(id_tag),
+            )
+            await uow.commit()
+        answer = decision.authorization
+        if not answer.accepted:
+            raise Conflict(
+                f"{id_tag} may not charge ({answer.status.value}): {answer.reason}",
+                code="not_authorized",
+            )
 
     async def do_remote_stop(self, transaction_id: int) -> CommandResult:
         """OCPP 1.6 §5.12 RemoteStopTransaction of an active transaction."""

@@ -25,8 +25,8 @@ from ampyre.domain.customers import (
 from ampyre.domain.errors import NotFound, ValidationFailed
 from ampyre.formats.vat_ids import parse_vat_id
 from ampyre.services.access import Actor, Permission, check_permission
-from ampyre.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from ampyre.services.records import CustomerFilter, Page
+from ampyre.services.ports import AccessRevoker, Clock, UnitOfWork, UnitOfWorkFactory
+from ampyre.services.records import CustomerFilter, Page, TokenFilter
 from ampyre.services.updates import KEEP, Keep, merged
 
 
@@ -64,12 +64,18 @@ class CustomerUpdate:
     notes: str | Keep | None = KEEP
 
 
+MAX_TOKENS_REVOKED = 10_000
+"""More tokens than any one account holds (a large fleet has a few thousand cards)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerService:
     uow_factory: UnitOfWorkFactory
     clock: Clock
     operator_country: str = "PL"
     """ISO alpha-2 country of the operator: what "domestic" and "foreign" mean."""
+    revoker: AccessRevoker | None = None
+    """Told the customer's tokens when the account is blocked or anonymised."""
 
     async def do_register(self, actor: Actor, new: NewCustomer, *, source: str) -> Customer:
         """Register a customer; ``source`` says where consents were given (e.g. "portal")."""
@@ -153,6 +159,7 @@ class CustomerService:
             current = await self._get(uow, customer_id)
             await uow.customers.update(current.block(reason, self.clock.now()))
             await uow.commit()
+        await self._revoke_tokens(customer_id)
         return await self.get_customer(actor, customer_id)
 
     async def do_unblock(self, actor: Actor, customer_id: str) -> Customer:
@@ -163,6 +170,16 @@ class CustomerService:
             await uow.customers.update(current.unblock())
             await uow.commit()
         return await self.get_customer(actor, customer_id)
+
+    async def _revoke_tokens(self, customer_id: str) -> None:
+        """Make stations forget the customer's tokens (their access was just withdrawn)."""
+        if self.revoker is None:
+            return
+        async with self.uow_factory() as uow:
+            tokens = await uow.tokens.list(
+                TokenFilter(customer_id=customer_id), Page(limit=MAX_TOKENS_REVOKED)
+            )
+        await self.revoker.revoke([token.uid for token in tokens])
 
     async def export_customer(self, actor: Actor, customer_id: str) -> dict[str, Any]:
         """Everything Ampyre holds about one customer, for a data access request (GDPR
@@ -180,6 +197,7 @@ class CustomerService:
             current = await self._get(uow, customer_id)
             await uow.customers.update(current.anonymised(self.clock.now()))
             await uow.commit()
+        await self._revoke_tokens(customer_id)
         return await self.get_customer(actor, customer_id)
 
     def _vat(self, text: str | None, address: BillingAddress | None) -> VatId | None:

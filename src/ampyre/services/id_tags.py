@@ -1,7 +1,10 @@
-"""Operator use cases for id tags (RFID cards and other tokens): add, look up, change, delete.
+"""Operator tags: the operator's own cards (staff, service, test) that belong to no contract.
 
-What a tag may do at a station is decided in :func:`ampyre.domain.id_tags.decide_authorization`;
-these use cases only maintain the list (OCPP 1.6 §7.15 IdTagInfo: status, expiry, parent).
+Add, look up, change, delete. Cards of customers are charging tokens of contracts
+(:mod:`ampyre.services.charging_tokens`); a uid is one or the other, never both. What a tag
+may do at a station is decided by the authorisation pipeline
+(:mod:`ampyre.services.authorization`); these use cases only maintain the list (OCPP 1.6
+§7.15 IdTagInfo: status, expiry, parent).
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ class IdTagService:
         async with self.uow_factory() as uow:
             if await uow.id_tags.get(tag.id_tag) is not None:
                 raise Conflict(f"id tag {tag.id_tag} already exists")
+            token = await uow.tokens.get(tag.id_tag)
+            if token is not None:
+                raise Conflict(
+                    f"{tag.id_tag} is a charging token of contract {token.contract_id.compact}"
+                )
             await uow.id_tags.add(tag)
             await uow.commit()
         return tag

@@ -14,20 +14,27 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from ampyre.domain.authorization import AuthorizationAttempt
 from ampyre.domain.charging_limits import RemoteStartRequest
+from ampyre.domain.contracts import Contract
 from ampyre.domain.customers import Customer
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
+from ampyre.domain.plans import Plan
 from ampyre.domain.rating.assignment import TariffAssignment
 from ampyre.domain.rating.cdr import Cdr
 from ampyre.domain.rating.tariff import TariffVersion
 from ampyre.domain.rating.usage import SessionUsage
 from ampyre.domain.stations import Connector, RegistrationStatus, Station, StatusReport
+from ampyre.domain.tokens import BonusEntry, BonusLedger, Token
 from ampyre.domain.transactions import Transaction
+from ampyre.domain.vehicles import Vehicle
 from ampyre.services.records import (
     ApiToken,
+    AuthorizationFilter,
     CdrFilter,
     ConnectionEvent,
+    ContractFilter,
     CustomerFilter,
     LoggedFrame,
     MeterBatch,
@@ -36,6 +43,7 @@ from ampyre.services.records import (
     StatusChange,
     StoredSample,
     StoredTariff,
+    TokenFilter,
     TransactionFilter,
 )
 
@@ -279,6 +287,99 @@ class CustomerRepository(Protocol):
         ...
 
 
+class PlanRepository(Protocol):
+    """Plans; a plan's special prices are stored as tariff assignments with its id."""
+
+    async def get(self, plan_id: str) -> Plan | None: ...
+    async def list(self, page: Page, *, offered_at: datetime | None = None) -> builtins.list[Plan]:
+        """By id; ``offered_at`` keeps the plans that can be subscribed to then."""
+        ...
+
+    async def add(self, plan: Plan) -> None:
+        """``Conflict`` if the id exists or a special price's scope, target and plan is
+        already assigned."""
+        ...
+
+    async def update(self, plan: Plan) -> None:
+        """Write every field and replace the plan's special prices."""
+        ...
+
+
+class ContractRepository(Protocol):
+    async def get(self, contract_id: str, *, for_update: bool = False) -> Contract | None:
+        """By compact eMAID; ``for_update`` locks the row until the unit of work ends
+        (PostgreSQL; SQLite serialises writers anyway)."""
+        ...
+
+    async def get_many(self, contract_ids: Sequence[str]) -> dict[str, Contract]:
+        """The contracts found among ``contract_ids`` (compact eMAIDs), by id."""
+        ...
+
+    async def list(self, flt: ContractFilter, page: Page) -> builtins.list[Contract]: ...
+    async def add(self, contract: Contract) -> None:
+        """``Conflict`` if the id exists."""
+        ...
+
+    async def update(self, contract: Contract) -> None:
+        """Write the dates and state; history events beyond those stored are appended."""
+        ...
+
+
+class TokenRepository(Protocol):
+    async def get(self, uid: str) -> Token | None: ...
+    async def list(self, flt: TokenFilter, page: Page) -> builtins.list[Token]: ...
+    async def add_many(self, tokens: Sequence[Token]) -> None:
+        """Insert; ``Conflict`` if any uid exists (nothing is inserted then)."""
+        ...
+
+    async def update(self, token: Token) -> None: ...
+    async def existing_uids(self, uids: Sequence[str]) -> set[str]:
+        """Those of ``uids`` that are taken, by a token or by an operator id tag."""
+        ...
+
+    async def of_contracts(self, contract_ids: Sequence[str]) -> builtins.list[Token]: ...
+
+
+class VehicleRepository(Protocol):
+    async def get(self, vehicle_id: str) -> Vehicle | None: ...
+    async def of_customer(self, customer_id: str) -> builtins.list[Vehicle]: ...
+    async def add(self, vehicle: Vehicle) -> None: ...
+    async def update(self, vehicle: Vehicle) -> None: ...
+    async def delete(self, vehicle_id: str) -> None: ...
+
+
+class BonusRepository(Protocol):
+    async def ledger(self, contract_id: str) -> BonusLedger:
+        """The contract's movements in the order recorded (empty for a new contract)."""
+        ...
+
+    async def append(self, contract_id: str, entries: Sequence[BonusEntry]) -> None:
+        """Store new movements; ``Conflict`` if a session's earn or redeem is there already."""
+        ...
+
+
+class AuthorizationLog(Protocol):
+    async def add(self, attempt: AuthorizationAttempt) -> int: ...
+    async def search(
+        self, flt: AuthorizationFilter, page: Page
+    ) -> builtins.list[AuthorizationAttempt]:
+        """Newest first."""
+        ...
+
+    async def stations_that_accepted(self, uids: Sequence[str]) -> set[str]:
+        """Stations that ever accepted one of ``uids`` (they may hold it in their cache)."""
+        ...
+
+
+class AccessRevoker(Protocol):
+    """Makes stations forget tokens whose access was withdrawn (blocked token, customer or
+    contract): clears the authorisation cache of every connected station that accepted one
+    of them. Called after the change is committed; best effort (an offline station asks
+    again when it reconnects, and is answered by the current state)."""
+
+    async def revoke(self, uids: Sequence[str]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: ``async with uow: ...; await uow.commit()``.
 
@@ -298,6 +399,12 @@ class UnitOfWork(Protocol):
     cdrs: CdrRepository
     usage: UsageRepository
     customers: CustomerRepository
+    plans: PlanRepository
+    contracts: ContractRepository
+    tokens: TokenRepository
+    vehicles: VehicleRepository
+    bonus: BonusRepository
+    authorizations: AuthorizationLog
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -1,5 +1,8 @@
 """Rating sessions: CDRs for completed transactions, live cost for running ones, credits.
 
+Sessions under a contract are rated with its plan's special prices and earn the plan's
+bonus points in the same database transaction that stores their CDR.
+
 The same engine prices everything (:func:`ampyre.domain.rating.engine.rate_session`); this
 module only gathers its inputs: the session's meter data, the station's location (time
 zone) and groups, and the tariff resolved for them (see
@@ -33,6 +36,7 @@ from ampyre.domain.rating.tariff import Tariff, TariffVersion, version_in_force
 from ampyre.domain.stations import Connector
 from ampyre.domain.transactions import Transaction
 from ampyre.services.access import Actor, Permission, check_permission
+from ampyre.services.bonus import earn_bonus
 from ampyre.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import CdrFilter, Page, StoredTariff
 from ampyre.services.tariffs import pricing_context
@@ -112,6 +116,7 @@ class RatingService:
             except Conflict:
                 await uow.rollback()
                 return (await uow.cdrs.for_transaction(transaction_id))[0]
+            await earn_bonus(uow, [(transaction, cdr)], self.clock.now())
             await uow.usage.done_rating([transaction_id])
             await uow.commit()
             return (await uow.cdrs.for_transaction(transaction_id))[0]
@@ -124,7 +129,14 @@ class RatingService:
             if not pending:
                 return 0
             rated = await self._rate(uow, pending)
-            written = await uow.cdrs.add_many([_cdr(r, sequence=1) for r in rated])
+            cdrs = [_cdr(r, sequence=1) for r in rated]
+            written = await uow.cdrs.add_many(cdrs)
+            by_id = {t.id: t for t in pending}
+            await earn_bonus(
+                uow,
+                [(by_id[c.session.transaction_id], c) for c in cdrs],
+                self.clock.now(),
+            )
             await uow.usage.done_rating([r.facts.transaction_id for r in rated])
             await uow.commit()
         return written
@@ -224,23 +236,28 @@ class RatingService:
     ) -> list[_Rated]:
         """Price transactions in one pass: a few queries for the whole batch.
 
-        Tariffs are resolved first (once per station), so power and current readings are
-        only read when one of the batch's tariffs has a restriction on them.
+        Tariffs are resolved first (once per station and plan: a session under a contract
+        gets its plan's special prices), so power and current readings are only read when
+        one of the batch's tariffs has a restriction on them.
         """
         facts = await uow.usage.station_facts([t.station_id for t in transactions])
         assignments = await uow.tariffs.assignments()
         tariffs = await uow.tariffs.get_many(sorted({a.tariff_id for a in assignments}))
-        by_station: dict[str, TariffAssignment | None] = {}
+        resolved: dict[tuple[str, str | None], TariffAssignment | None] = {}
         chosen: list[tuple[Tariff, str | None, int | None]] = []
         for t in transactions:
-            if t.station_id not in by_station:
-                by_station[t.station_id] = resolve_assignment(
+            key = (t.station_id, t.plan_id)
+            if key not in resolved:
+                resolved[key] = resolve_assignment(
                     assignments,
                     pricing_context(
-                        t.station_id, facts.get(t.station_id), operator_id=self.operator_id
+                        t.station_id,
+                        facts.get(t.station_id),
+                        operator_id=self.operator_id,
+                        plan_id=t.plan_id,
                     ),
                 )
-            chosen.append(self._tariff_for(by_station[t.station_id], tariffs, t.started_at))
+            chosen.append(self._tariff_for(resolved[key], tariffs, t.started_at))
         usages = await uow.usage.usage(
             transactions,
             until=until,

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ampyre.domain.authorization import AuthorizationTrigger
+from ampyre.domain.contracts import ContractState
 from ampyre.domain.customer_types import CustomerType
 from ampyre.domain.customers import CustomerProfile
+from ampyre.domain.id_tags import AuthorizationStatus
 from ampyre.domain.metering import MeterSample
 from ampyre.domain.rating.tariff import TariffVersion
+from ampyre.domain.tokens import TokenKind, TokenStatus
 
 
 class Role(StrEnum):
@@ -162,3 +166,35 @@ class CustomerFilter:
     type: CustomerType | None = None
     profile: CustomerProfile | None = None
     blocked: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFilter:
+    customer_id: str | None = None
+    plan_id: str | None = None
+    state: ContractState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFilter:
+    """``search`` matches the uid or the printed number (case-insensitive)."""
+
+    contract_id: str | None = None
+    customer_id: str | None = None
+    kind: TokenKind | None = None
+    status: TokenStatus | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationFilter:
+    """Every field narrows the search; ``at_from`` inclusive, ``at_to`` exclusive."""
+
+    uid: str | None = None
+    station_id: str | None = None
+    customer_id: str | None = None
+    contract_id: str | None = None
+    status: AuthorizationStatus | None = None
+    trigger: AuthorizationTrigger | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None

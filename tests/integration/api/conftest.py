@@ -8,18 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from api_station_commands import ScriptedStationCommands
-from api_testkit import T0, Tokens
+from api_testkit import T0, Tokens, api_context
 
 from ampyre.api.app import build_api
-from ampyre.api.context import ApiContext
 from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
-from ampyre.services.customers import CustomerService
 from ampyre.services.ports import UnitOfWorkFactory
-from ampyre.services.rating import RatingService
 from ampyre.services.records import Role
-from ampyre.services.tariffs import TariffService
 
 
 @pytest.fixture
@@ -37,16 +33,7 @@ async def client(
     uow: UnitOfWorkFactory, clock: FixedClock, station_commands: ScriptedStationCommands
 ) -> AsyncIterator[httpx.AsyncClient]:
     commands = CommandService(uow, station_commands, timeout_s=2.0, clock=SystemClock())
-    app = build_api(
-        ApiContext(
-            uow_factory=uow,
-            clock=clock,
-            commands=commands,
-            tariffs=TariffService(uow, clock),
-            rating=RatingService(uow, clock),
-            customers=CustomerService(uow, clock, operator_country="PL"),
-        )
-    )
+    app = build_api(api_context(uow, clock, commands))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         yield http

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import httpx
 from api_station_commands import ScriptedStationCommands
+from api_testkit import api_context
 from fastapi import FastAPI
 
 from ampyre.api.app import build_api
-from ampyre.api.context import ApiContext
 from ampyre.services.clock import FixedClock, SystemClock
 from ampyre.services.commands import CommandService
-from ampyre.services.customers import CustomerService
 from ampyre.services.ports import UnitOfWorkFactory
-from ampyre.services.rating import RatingService
-from ampyre.services.tariffs import TariffService
 
 EXPECTED_PATHS = {
     "/locations",
@@ -66,6 +63,28 @@ EXPECTED_PATHS = {
     "/customers/{customer_id}/unblock",
     "/customers/{customer_id}/export",
     "/customers/{customer_id}/anonymise",
+    "/authorizations",
+    "/authorizations/export.csv",
+    "/charging-tokens",
+    "/charging-tokens/import",
+    "/charging-tokens/{uid}",
+    "/charging-tokens/{uid}/block",
+    "/charging-tokens/{uid}/lost",
+    "/charging-tokens/{uid}/unblock",
+    "/contracts",
+    "/contracts/{contract_id}",
+    "/contracts/{contract_id}/activate",
+    "/contracts/{contract_id}/bonus",
+    "/contracts/{contract_id}/bonus/adjust",
+    "/contracts/{contract_id}/bonus/redeem",
+    "/contracts/{contract_id}/end",
+    "/contracts/{contract_id}/suspend",
+    "/plans",
+    "/plans/{plan_id}",
+    "/plans/{plan_id}/end",
+    "/vehicles",
+    "/vehicles/{vehicle_id}",
+    "/vehicles/{vehicle_id}/autocharge",
 }
 
 
@@ -106,14 +125,7 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(
 async def test_mounted_under_api_v1(uow: UnitOfWorkFactory, clock: FixedClock) -> None:
     commands = CommandService(uow, ScriptedStationCommands(), timeout_s=1.0, clock=SystemClock())
     main = FastAPI()
-    context = ApiContext(
-        uow,
-        clock,
-        commands,
-        TariffService(uow, clock),
-        RatingService(uow, clock),
-        CustomerService(uow, clock),
-    )
+    context = api_context(uow, clock, commands)
     main.mount("/api/v1", build_api(context))
     transport = httpx.ASGITransport(app=main)
     async with httpx.AsyncClient(transport=transport, base_url="http://main.test") as http:

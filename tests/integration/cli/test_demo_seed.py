@@ -1,11 +1,15 @@
-"""The demo network comes with prices: each demo station resolves to a tariff."""
+"""The demo network comes with prices (each demo station resolves to a tariff) and with
+customers whose cards the simulated stations use."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from ampyre.cli.context import CliContext
-from ampyre.cli.demo_data import SITES, seed
+from ampyre.cli.demo_data import DEMO_TAGS, SITES, seed
+from ampyre.domain.authorization import AuthorizationTrigger
+from ampyre.domain.id_tags import AuthorizationStatus
+from ampyre.services.authorization import AuthorizationRequest, AuthorizationService
 from ampyre.services.clock import FixedClock
 from ampyre.services.ports import UnitOfWorkFactory
 from ampyre.services.tariffs import TariffService
@@ -31,4 +35,28 @@ async def test_demo_seed_assigns_tariffs_and_is_repeatable(uow: UnitOfWorkFactor
         f"{krk.id}-1": "DEMO-PL-AC",
         f"{berlin.id}-1": "DEMO-EU",
     }
-    assert len(await tariffs.list_assignments(ctx.actor)) == 1 + 2 + 1
+    # The network default, the two Polish sites, the Warsaw DC station, the fleet plan's
+    # depot price.
+    assert len(await tariffs.list_assignments(ctx.actor)) == 1 + 2 + 1 + 1
+    depot = await tariffs.resolve(ctx.actor, f"{krk.id}-1", plan_id="DEMO-FLEET")
+    elsewhere = await tariffs.resolve(ctx.actor, f"{waw.id}-2", plan_id="DEMO-FLEET")
+    assert (depot.tariff_id, elsewhere.tariff_id) == ("DEMO-PL-FLEET", "DEMO-PL-AC")
+
+
+async def test_every_demo_card_may_charge_and_the_lost_one_may_not(
+    uow: UnitOfWorkFactory,
+) -> None:
+    ctx = CliContext(uow, FixedClock(NOW))
+    await seed(ctx)
+    service = AuthorizationService(uow, FixedClock(NOW))
+    station = f"{SITES[0].id}-2"
+    answers = {}
+    async with uow() as work:
+        for uid in (*DEMO_TAGS, "DEMO-LOST", "DEMO-BLOCKED"):
+            request = AuthorizationRequest(uid, AuthorizationTrigger.AUTHORIZE, station)
+            answers[uid] = (await service.decide(work, request)).authorization.status
+    assert {uid: answers[uid] for uid in DEMO_TAGS} == dict.fromkeys(
+        DEMO_TAGS, AuthorizationStatus.ACCEPTED
+    )
+    assert answers["DEMO-LOST"] is AuthorizationStatus.BLOCKED
+    assert answers["DEMO-BLOCKED"] is AuthorizationStatus.BLOCKED

@@ -21,6 +21,7 @@ from ampyre.domain.errors import Conflict
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
 from ampyre.domain.stations import Connector, RegistrationStatus, Station
+from ampyre.domain.tokens import Token
 from ampyre.domain.transactions import Transaction
 from ampyre.services.ports import (
     ApiTokenRepository,
@@ -31,6 +32,7 @@ from ampyre.services.ports import (
     LogRepository,
     RemoteStartRepository,
     StationRepository,
+    TokenRepository,
     TransactionRepository,
     UsageRepository,
 )
@@ -59,6 +61,7 @@ class MemoryState:
     connection_events: list[ConnectionEvent] = field(default_factory=list)
     remote_starts: dict[int, RemoteStartRequest] = field(default_factory=dict)
     rating_queue: dict[int, datetime] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
 
 
 T = TypeVar("T")
@@ -372,6 +375,22 @@ class MemoryRatingQueue:
             self._s.rating_queue.pop(transaction_id, None)
 
 
+class MemoryTokens:
+    """The part of ``TokenRepository`` the operator tag use cases read (a uid is a token or
+    an operator tag, never both)."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def get(self, uid: str) -> Token | None:
+        return self._s.tokens.get(uid)
+
+    async def add_many(self, tokens: Sequence[Token]) -> None:
+        if any(t.uid in self._s.tokens for t in tokens):
+            raise Conflict("a token with this uid exists")
+        self._s.tokens.update((t.uid, t) for t in tokens)
+
+
 class MemoryUnitOfWork:
     locations: LocationRepository
     stations: StationRepository
@@ -382,6 +401,7 @@ class MemoryUnitOfWork:
     api_tokens: ApiTokenRepository
     logs: LogRepository
     usage: UsageRepository
+    tokens: TokenRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -398,6 +418,7 @@ class MemoryUnitOfWork:
         self.api_tokens = MemoryApiTokens(state)
         self.logs = MemoryLogs(state)
         self.usage = MemoryRatingQueue(state)  # type: ignore[assignment]
+        self.tokens = MemoryTokens(state)  # type: ignore[assignment]
 
     async def __aenter__(self) -> Self:
         self._work = copy.deepcopy(self._store.state)

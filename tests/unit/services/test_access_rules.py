@@ -44,6 +44,8 @@ READS = {
     P.TARIFFS_READ,
     P.CDRS_READ,
     P.CUSTOMERS_READ,
+    P.PLANS_READ,
+    P.AUTHORIZATIONS_READ,
 }
 SITE = {P.STATIONS_READ, P.LOCATIONS_READ, P.TRANSACTIONS_READ, P.TARIFFS_READ, P.CDRS_READ}
 
@@ -64,7 +66,14 @@ def test_every_role_has_an_entry() -> None:
         (Role.SUPPORT_L1, READS | {P.STATIONS_COMMAND}),
         (
             Role.CALL_CENTRE,
-            {P.STATIONS_READ, P.TRANSACTIONS_READ, P.TARIFFS_READ, P.CUSTOMERS_READ},
+            {
+                P.STATIONS_READ,
+                P.TRANSACTIONS_READ,
+                P.TARIFFS_READ,
+                P.CUSTOMERS_READ,
+                P.PLANS_READ,
+                P.AUTHORIZATIONS_READ,
+            },
         ),
         (
             Role.INSTALLER,
@@ -291,10 +300,13 @@ RATING_PERMISSIONS = {
     P.CUSTOMERS_READ,
     P.CUSTOMERS_WRITE,
     P.CUSTOMERS_PRIVACY,
+    P.PLANS_READ,
+    P.PLANS_WRITE,
+    P.AUTHORIZATIONS_READ,
 }
 """Exercised per role against a real database in tests/integration/services/
-test_tariff_access.py and tests/integration/api/test_api_customers.py (their
-repositories have no fakes)."""
+test_tariff_access.py and tests/integration/api/ (test_api_customers.py,
+test_api_plans_contracts.py, test_api_authorizations.py: their repositories have no fakes)."""
 
 
 def test_every_permission_is_exercised() -> None:

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from service_fakes import MemoryStore
 
+from ampyre.domain.emaid import Emaid
 from ampyre.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ampyre.domain.id_tags import IdTag, TagStatus
 from ampyre.domain.metering import MeterSample, SampledValue
+from ampyre.domain.tokens import Token, TokenKind
 from ampyre.domain.transactions import Transaction
 from ampyre.services.access import Actor, Unauthenticated
 from ampyre.services.api_tokens import ApiTokenService
@@ -21,6 +23,15 @@ from ampyre.services.records import LoggedFrame, Page, Role, StoredSample, Trans
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 ADMIN = Actor("test", Role.ADMIN)
+
+
+async def test_a_charging_token_uid_cannot_become_an_operator_tag() -> None:
+    store = MemoryStore()
+    contract = Emaid.new("PL", "AMP", "C00000001")
+    store.state.tokens["CARD9"] = Token("CARD9", TokenKind.RFID, contract, NOW)
+    with pytest.raises(Conflict, match=f"charging token of contract {contract.compact}"):
+        await IdTagService(store).do_add_tag(ADMIN, IdTag("CARD9"))
+    assert store.state.id_tags == {}
 
 
 async def test_tags_add_update_clear_and_delete() -> None:

@@ -49,7 +49,8 @@ class ErrorBody(BaseModel):
     details: list[dict[str, Any]] | None = Field(
         default=None,
         description="Per-item problems: `field` and `message` for invalid requests, "
-        "`line`, `station_id` and `message` for CSV imports.",
+        "`line`, `message` and `station_id` (stations) or `column` (charging tokens) for "
+        "CSV imports.",
     )
 
 

@@ -37,6 +37,13 @@ class TransactionOut(BaseModel):
     duration_limit_s: int | None = Field(
         default=None, description="Time limit set by an operator's remote start, seconds."
     )
+    contract_id: str | None = Field(
+        default=None,
+        description="The contract (eMAID) whose token started the session; null: operator tag.",
+    )
+    plan_id: str | None = Field(
+        default=None, description="The contract's plan, whose special prices rate the session."
+    )
 
     @classmethod
     def from_domain(cls, transaction: Transaction) -> TransactionOut:
@@ -66,6 +73,8 @@ def _transaction_fields(t: Transaction) -> dict[str, object]:
         "flags": sorted(t.flags),
         "energy_limit_wh": t.energy_limit_wh,
         "duration_limit_s": t.duration_limit_s,
+        "contract_id": t.contract_id,
+        "plan_id": t.plan_id,
     }
 
 

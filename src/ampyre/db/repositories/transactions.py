@@ -233,6 +233,8 @@ def _columns(transaction: Transaction) -> dict[str, Any]:
         "flags": sorted(flag.value for flag in transaction.flags),
         "energy_limit_wh": transaction.energy_limit_wh,
         "duration_limit_s": transaction.duration_limit_s,
+        "contract_id": transaction.contract_id,
+        "plan_id": transaction.plan_id,
     }
 
 
@@ -259,4 +261,6 @@ def transaction_from_row(row: AnyRow) -> Transaction:
         flags={TransactionFlag(flag) for flag in row.flags},
         energy_limit_wh=row.energy_limit_wh,
         duration_limit_s=row.duration_limit_s,
+        contract_id=row.contract_id,
+        plan_id=row.plan_id,
     )

@@ -150,7 +150,7 @@ def test_earn_then_redeem_keeps_the_balance() -> None:
         reference="tx:1",
     )
     assert ledger.balance == 61  # 61.2 rounded down
-    ledger = ledger.redeem(40, at=NOW + timedelta(days=1), reference="tx:2")
+    ledger = ledger.redeem(40, value=Decimal("0.10"), at=NOW + timedelta(days=1), reference="tx:2")
     assert ledger.balance == 21
     assert [(e.movement, e.points, e.reference) for e in ledger.entries] == [
         (BonusMovement.EARN, 61, "tx:1"),
@@ -161,13 +161,13 @@ def test_earn_then_redeem_keeps_the_balance() -> None:
 def test_redeeming_more_than_the_balance_is_refused() -> None:
     ledger = BonusLedger((BonusEntry(BonusMovement.EARN, 10, NOW, "tx:1"),))
     with pytest.raises(Conflict) as caught:
-        ledger.redeem(11, at=NOW, reference="tx:2")
+        ledger.redeem(11, value=Decimal("0.10"), at=NOW, reference="tx:2")
     assert caught.value.code == "insufficient_points"
     with pytest.raises(Conflict):
         ledger.adjust(-11, at=NOW, reason="correction", actor="user:ops")
     assert ledger.adjust(-10, at=NOW, reason="correction", actor="user:ops").balance == 0
     with pytest.raises(ValidationFailed):
-        ledger.redeem(0, at=NOW, reference="tx:3")
+        ledger.redeem(0, value=Decimal("0.10"), at=NOW, reference="tx:3")
 
 
 def test_a_session_earns_and_redeems_only_once() -> None:
@@ -184,9 +184,9 @@ def test_a_session_earns_and_redeems_only_once() -> None:
             reference="tx:1",
         )
     assert caught.value.code == "already_recorded"
-    ledger = ledger.redeem(1, at=NOW, reference="tx:2")
+    ledger = ledger.redeem(1, value=Decimal("0.10"), at=NOW, reference="tx:2")
     with pytest.raises(Conflict):
-        ledger.redeem(1, at=NOW, reference="tx:2")
+        ledger.redeem(1, value=Decimal("0.10"), at=NOW, reference="tx:2")
 
 
 def test_no_rule_or_no_points_leaves_the_ledger_unchanged() -> None:
@@ -220,7 +220,7 @@ def test_entry_signs_are_checked(movement: BonusMovement, points: int) -> None:
 
 def test_a_stored_ledger_may_not_go_negative_or_repeat_a_session() -> None:
     with pytest.raises(ValidationFailed, match="never negative"):
-        BonusLedger((BonusEntry(BonusMovement.REDEEM, -1, NOW, "tx:1"),))
+        BonusLedger((BonusEntry(BonusMovement.REDEEM, -1, NOW, "tx:1", value=Decimal(1)),))
     twice = (
         BonusEntry(BonusMovement.EARN, 3, NOW, "tx:1"),
         BonusEntry(BonusMovement.EARN, 3, NOW, "tx:1"),
@@ -251,14 +251,14 @@ def test_the_ledger_follows_a_simple_model_and_never_goes_negative(
             )
             expected += abs(points) // 2
         elif kind == "redeem" and 0 < abs(points) <= expected:
-            ledger = ledger.redeem(abs(points), at=NOW, reference=reference)
+            ledger = ledger.redeem(abs(points), value=Decimal("0.10"), at=NOW, reference=reference)
             expected -= abs(points)
         elif kind == "adjust" and points != 0 and expected + points >= 0:
             ledger = ledger.adjust(points, at=NOW, reason="fix", actor="ops")
             expected += points
         elif kind == "redeem":
             with pytest.raises((Conflict, ValidationFailed)):
-                ledger.redeem(abs(points), at=NOW, reference=reference)
+                ledger.redeem(abs(points), value=Decimal("0.10"), at=NOW, reference=reference)
         else:
             with pytest.raises((Conflict, ValidationFailed)):
                 ledger.adjust(points, at=NOW, reason="fix", actor="ops")
