@@ -141,10 +141,9 @@ def payment_refusal(customer: Customer) -> str | None:
 def _contract_refusal(contract: Contract, now: datetime) -> tuple[AuthorizationStatus, str] | None:
     if contract.is_valid_at(now):
         return None
-    state = contract.state_at(now)
-    if state is ContractState.ENDED or (contract.ends_at is not None and now >= contract.ends_at):
+    if contract.has_ended(now):
         return AuthorizationStatus.EXPIRED, f"contract {contract.id.compact} has ended"
-    if state is ContractState.SUSPENDED:
+    if contract.state_at(now) is ContractState.SUSPENDED:
         return AuthorizationStatus.BLOCKED, f"contract {contract.id.compact} is suspended"
     return AuthorizationStatus.BLOCKED, f"contract {contract.id.compact} is not in force yet"
 

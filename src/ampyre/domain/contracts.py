@@ -153,6 +153,13 @@ class Contract:
             and (self.ends_at is None or instant < self.ends_at)
         )
 
+    def has_ended(self, instant: datetime) -> bool:
+        """Whether the contract is over at ``instant``: ended by then, or past its end date
+        (for good, unlike a suspension). A pending contract has not ended."""
+        return self.state_at(instant) is ContractState.ENDED or (
+            self.ends_at is not None and instant >= self.ends_at
+        )
+
     def transition(
         self, to: ContractState, *, at: datetime, actor: str, reason: str = ""
     ) -> Contract:

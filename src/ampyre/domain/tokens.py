@@ -133,6 +133,13 @@ class Token:
             raise Conflict(f"token {self.uid} is not blocked", code="token_not_blocked")
         return replace(self, status=TokenStatus.ACTIVE)
 
+    def expire(self) -> Token:
+        """Retire the token (e.g. its vehicle was removed): active or blocked → expired;
+        an expired or lost one is returned as it is (lost is final)."""
+        if self.status in (TokenStatus.ACTIVE, TokenStatus.BLOCKED):
+            return replace(self, status=TokenStatus.EXPIRED)
+        return self
+
     def report_lost(self) -> Token:
         """Disable the token for good (a lost token never becomes active again)."""
         if self.status is TokenStatus.LOST:

@@ -29,7 +29,7 @@ from ampyre.formats.token_csv import parse_token_csv
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import AccessRevoker, Clock, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import Page, TokenFilter
-from ampyre.services.token_import import TokenImportReport, check_import, contract_has_ended
+from ampyre.services.token_import import TokenImportReport, check_import
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ async def open_contract(uow: UnitOfWork, contract_id: Emaid, now: datetime) -> C
     contract = await uow.contracts.get(contract_id.compact)
     if contract is None:
         raise NotFound(f"contract {contract_id} does not exist")
-    if contract_has_ended(contract, now):
+    if contract.has_ended(now):
         raise Conflict(
             f"contract {contract_id} has ended; it takes no new tokens", code="contract_ended"
         )

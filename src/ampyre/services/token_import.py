@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ampyre.domain.contracts import Contract, ContractState
+from ampyre.domain.contracts import Contract
 from ampyre.domain.errors import ValidationFailed
 from ampyre.domain.tokens import Token, TokenKind
 from ampyre.formats.token_csv import COLUMNS, CellError, TokenCsv, TokenRow
@@ -60,14 +60,6 @@ class CheckedImport:
         )
 
 
-def contract_has_ended(contract: Contract, now: datetime) -> bool:
-    """Whether ``contract`` is over at ``now`` (ended, or past its end date): it takes no
-    new tokens. A pending or suspended contract does (cards are sent before activation)."""
-    return contract.state is ContractState.ENDED or (
-        contract.ends_at is not None and contract.ends_at <= now
-    )
-
-
 async def check_import(uow: UnitOfWork, parsed: TokenCsv, now: datetime) -> CheckedImport:
     """Check ``parsed`` against the database at ``now`` and build the tokens of its rows
     (of the rows without a problem: all of them when the import can go ahead)."""
@@ -104,7 +96,7 @@ def _reference_errors(
         if contract is None:
             message = f"contract {row.contract_id} does not exist"
             errors.append(CellError(row.line, "contract_id", message))
-        elif contract_has_ended(contract, now):
+        elif contract.has_ended(now):
             message = f"contract {row.contract_id} has ended"
             errors.append(CellError(row.line, "contract_id", message))
     if row.expires_at is not None and row.expires_at <= now:

@@ -217,8 +217,8 @@ async def _issue_token(
 async def _retire_token(uow: UnitOfWork, uid: str) -> None:
     """Set the token to expired, unless it is lost (which is final) or expired already."""
     token = await uow.tokens.get(uid)
-    if token is not None and token.status in (TokenStatus.ACTIVE, TokenStatus.BLOCKED):
-        await uow.tokens.update(replace(token, status=TokenStatus.EXPIRED))
+    if token is not None and token.expire() != token:
+        await uow.tokens.update(token.expire())
 
 
 def _battery(value: Decimal | None) -> Decimal | None:

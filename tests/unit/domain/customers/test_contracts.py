@@ -208,3 +208,17 @@ def test_days_in_month_and_proration_inputs() -> None:
         prorate_monthly_fee(Decimal("-1"), 1, 30)
     with pytest.raises(ValidationFailed):
         prorate_monthly_fee(Decimal("10"), 1, 27)
+
+
+def test_a_contract_has_ended_once_ended_or_past_its_end_date() -> None:
+    fixed_term = contract(ends_at=T0 + 10 * DAY).activate(at=T0, actor="ops")
+    assert not fixed_term.has_ended(T0 + 10 * DAY - HOUR)
+    assert fixed_term.has_ended(T0 + 10 * DAY)
+    suspended = (
+        contract().activate(at=T0, actor="ops").suspend(at=T0 + DAY, actor="ops", reason="x")
+    )
+    assert not suspended.has_ended(T0 + 2 * DAY)
+    cancelled = suspended.end(at=T0 + 3 * DAY, actor="ops", reason="cancelled")
+    assert not cancelled.has_ended(T0 + 2 * DAY)
+    assert cancelled.has_ended(T0 + 3 * DAY)
+    assert not contract().has_ended(T0 + 100 * DAY)

@@ -263,3 +263,16 @@ def test_the_ledger_follows_a_simple_model_and_never_goes_negative(
             with pytest.raises((Conflict, ValidationFailed)):
                 ledger.adjust(points, at=NOW, reason="fix", actor="ops")
         assert ledger.balance == expected >= 0
+
+
+@pytest.mark.parametrize(
+    ("status", "after"),
+    [
+        (TokenStatus.ACTIVE, TokenStatus.EXPIRED),
+        (TokenStatus.BLOCKED, TokenStatus.EXPIRED),
+        (TokenStatus.EXPIRED, TokenStatus.EXPIRED),
+        (TokenStatus.LOST, TokenStatus.LOST),
+    ],
+)
+def test_expiring_a_token_keeps_a_lost_one_lost(status: TokenStatus, after: TokenStatus) -> None:
+    assert card(status=status).expire().status is after
