@@ -150,6 +150,12 @@ async def test_a_subscriber_card_gets_each_ocpp_status_and_every_attempt_is_logg
         assert (await api.post(f"/charging-tokens/{CARD}/block", json={})).status_code == 200
         assert cp.calls == [("ClearCache", {})]
         assert await authorize(cp, CARD) == "Blocked"
+        # A remote start from the API is checked before anything is sent to the station.
+        refused = await api.post("/stations/CP-DEPOT/commands/remote-start", json={"id_tag": CARD})
+        assert refused.status_code == 409
+        assert refused.json()["error"]["code"] == "not_authorized"
+        assert "blocked" in refused.json()["error"]["message"]
+        assert cp.calls == [("ClearCache", {})]
         assert (await api.post(f"/charging-tokens/{CARD}/unblock", json={})).status_code == 200
         assert await authorize(cp, CARD) == "Accepted"
 
@@ -176,6 +182,7 @@ async def test_a_subscriber_card_gets_each_ocpp_status_and_every_attempt_is_logg
         ("authorize", "ConcurrentTx"),
         ("stop", "Accepted"),
         ("authorize", "Blocked"),
+        ("remote_start", "Blocked"),
         ("authorize", "Accepted"),
         ("authorize", "Blocked"),
         ("authorize", "Expired"),

@@ -120,3 +120,70 @@ def test_ocpp_rpc_client_runs_complete_sessions(served: tuple[str, dict[str, str
     station = api.get("/stations/TP-0001").json()
     assert station["vendor"] == "ThirdParty"
     assert {c["connector_id"]: c["status"] for c in station["connectors"]} == {1: "Available"}
+
+
+def test_ocpp_rpc_client_charges_with_a_contract_card(served: tuple[str, dict[str, str]]) -> None:
+    """A customer's card under a fixed-term contract: the answers carry the contract's
+    eMAID as parentIdTag and its end as expiryDate, and pass the client's strict schema
+    validation."""
+    node = shutil.which("node")
+    assert node is not None, "Node.js is needed for the third-party client test"
+    base, env = served
+    ampyre(env, "stations", "add", "TP-0002", "--password", PASSWORD)
+    token = ampyre(env, "tokens", "create", "--role", "admin", "--name", "third-party-test")
+    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token}"})
+
+    def create(path: str, body: dict[str, object]) -> dict[str, str]:
+        answer = api.post(path, json=body)
+        assert answer.status_code == 201, answer.text
+        created: dict[str, str] = answer.json()
+        return created
+
+    tariff = {
+        "currency": "EUR",
+        "elements": [{"components": [{"dimension": "ENERGY", "price": "0.39"}]}],
+    }
+    create("/tariffs", {"id": "TP-AC", "name": "AC", "tariff": tariff})
+    create("/tariff-assignments", {"tariff_id": "TP-AC", "scope": "network"})
+    create(
+        "/plans",
+        {
+            "id": "TP-PLAN",
+            "name": "Basic",
+            "currency": "EUR",
+            "monthly_fee": "0.00",
+            "card_fee": "0.00",
+            "valid_from": "2020-01-01T00:00:00Z",
+        },
+    )
+    customer = create(
+        "/customers",
+        {"type": "private", "profile": "subscriber", "name": "Eva", "email": "eva@example.org"},
+    )
+    contract = create(
+        "/contracts",
+        {"customer_id": customer["id"], "plan_id": "TP-PLAN", "ends_at": "2099-12-31T23:00:00Z"},
+    )
+    create("/charging-tokens", {"kind": "rfid", "uid": "TP-CARD-7", "contract_id": contract["id"]})
+    ws = base.replace("http://", "ws://") + "/ocpp"
+
+    run = subprocess.run(
+        [node, str(CLIENT), ws, "TP-0002", PASSWORD, "TP-CARD-7", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["authorize"] == ["Accepted"]
+    assert report["authorizeInfo"] == [
+        {
+            "status": "Accepted",
+            "parentIdTag": contract["id"],
+            "expiryDate": "2099-12-31T23:00:00.000Z",
+        }
+    ]
+    transaction = api.get(f"/transactions/{report['transactions'][0]['transactionId']}").json()
+    assert transaction["contract_id"] == contract["id"]
+    assert transaction["plan_id"] == "TP-PLAN"

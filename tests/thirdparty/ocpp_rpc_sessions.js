@@ -27,7 +27,7 @@ async function main() {
   client.handle('RemoteStopTransaction', () => { remote.stops += 1; return { status: 'Accepted' }; });
   client.handle('GetConfiguration', () => ({ configurationKey: [{ key: 'HeartbeatInterval', readonly: false, value: '300' }], unknownKey: [] }));
   await client.connect();
-  const report = { identity, boot: null, authorize: [], transactions: [], meterValuesSent: 0 };
+  const report = { identity, boot: null, authorize: [], authorizeInfo: [], transactions: [], meterValuesSent: 0 };
   const boot = await client.call('BootNotification', { chargePointVendor: 'ThirdParty', chargePointModel: 'ocpp-rpc', chargePointSerialNumber: 'TP-1', firmwareVersion: '2.2.1' });
   report.boot = boot.status;
   await client.call('Heartbeat', {});
@@ -38,6 +38,7 @@ async function main() {
   for (let i = 0; i < sessions; i += 1) {
     const auth = await client.call('Authorize', { idTag });
     report.authorize.push(auth.idTagInfo.status);
+    report.authorizeInfo.push(auth.idTagInfo);
     await client.call('StatusNotification', { connectorId: 1, status: 'Preparing', errorCode: 'NoError' });
     const started = new Date(Date.now() - 120000);
     const start = await client.call('StartTransaction', { connectorId: 1, idTag, meterStart: meter, timestamp: started.toISOString() });
