@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ampyre.simulator.meter import StationKind, Vehicle, random_vehicle
@@ -47,3 +48,21 @@ def plan_visit(
 def unplug_delay(rng: random.Random) -> float:
     """Simulated seconds between a stopped transaction and the cable being removed."""
     return rng.uniform(20.0, 120.0)
+
+
+class CardRack:
+    """The drivers' cards of a fleet. A card charges at one place at a time, as a real card
+    in a real wallet does, so no station presents a card that is in a session elsewhere
+    (Ampyre would rightly answer ConcurrentTx)."""
+
+    def __init__(self, id_tags: Sequence[str]) -> None:
+        self._free = list(dict.fromkeys(id_tags))
+
+    def take(self, rng: random.Random) -> str | None:
+        """A free card, picked at random; None when every card is in use."""
+        if not self._free:
+            return None
+        return self._free.pop(rng.randrange(len(self._free)))
+
+    def give_back(self, id_tag: str) -> None:
+        self._free.append(id_tag)

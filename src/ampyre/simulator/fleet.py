@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 
+from ampyre.simulator.behaviour import CardRack
 from ampyre.simulator.clock import SimClock
 from ampyre.simulator.config import SimulationOptions
 from ampyre.simulator.connection import run_station
@@ -27,7 +28,8 @@ def station_rng(seed: int | None, station_id: str) -> random.Random:
 def build_stations(
     options: SimulationOptions, *, clock: SimClock, report: SimulationReport
 ) -> list[SimulatedStation]:
-    """The simulated stations of `options`, not yet connected."""
+    """The simulated stations of `options`, not yet connected, sharing one rack of cards."""
+    cards = CardRack(options.id_tags)
     return [
         SimulatedStation(
             credentials,
@@ -35,6 +37,7 @@ def build_stations(
             clock=clock,
             rng=station_rng(options.seed, credentials.station_id),
             report=report,
+            cards=cards,
         )
         for credentials in options.station_credentials()
     ]

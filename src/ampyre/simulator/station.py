@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from ampyre.simulator import messages
-from ampyre.simulator.behaviour import next_arrival_delay, plan_visit
+from ampyre.simulator.behaviour import CardRack, next_arrival_delay, plan_visit
 from ampyre.simulator.clock import SimClock
 from ampyre.simulator.config import SimulationOptions, StationCredentials
 from ampyre.simulator.configuration import ConfigurationStore
@@ -65,8 +65,12 @@ class SimulatedStation:
         clock: SimClock,
         rng: random.Random,
         report: SimulationReport,
+        cards: CardRack | None = None,
     ) -> None:
+        """``cards``: the rack shared by the fleet (default: a rack of its own with
+        ``options.id_tags``)."""
         self.station_id = credentials.station_id
+        self.cards = cards if cards is not None else CardRack(options.id_tags)
         self.password = credentials.password
         self.options = options
         self.clock = clock
@@ -237,10 +241,16 @@ class SimulatedStation:
     async def _driver_loop(self, connector: Connector) -> None:
         while True:
             await self.clock.sleep(next_arrival_delay(self.rng, self.options.mean_idle_time))
-            if self.online.is_set() and connector.is_free and not self.closing:
-                id_tag = self.rng.choice(self.options.id_tags)
+            if not (self.online.is_set() and connector.is_free and not self.closing):
+                continue
+            id_tag = self.cards.take(self.rng)
+            if id_tag is None:
+                continue  # every driver is charging somewhere else
+            try:
                 visit = self.start_session(connector, id_tag, remote=False, limit_w=None)
                 await asyncio.wait({visit})
+            finally:
+                self.cards.give_back(id_tag)
 
     def start_session(
         self, connector: Connector, id_tag: str, *, remote: bool, limit_w: float | None
