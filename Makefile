@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTHON := .venv/bin/python
 export UV_LINK_MODE := copy
 
-.PHONY: help setup demo serve test test-fast lint bench services clean
+.PHONY: help setup demo serve test test-fast lint bench services browser clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +35,10 @@ lint: .venv/.synced ## Lint (ruff), types (mypy strict) and import contracts (im
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 
-test: setup services lint ## Everything CI runs: lint, types, import contracts, all tests on SQLite and PostgreSQL
+browser: ## Install Debian's Chromium for the browser tests if it is missing
+	scripts/ensure-chromium.sh
+
+test: setup services browser lint ## Everything CI runs: lint, types, import contracts, all tests on SQLite and PostgreSQL
 	.venv/bin/pytest -q -p no:cacheprovider
 
 test-fast: .venv/.synced ## Unit tests only

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +31,14 @@ class UnknownStationPolicy(StrEnum):
     """Register it as Pending; it gets BootNotification Pending until an operator approves."""
     ACCEPT = "accept"
     """Register and accept it (for test labs only)."""
+
+
+class Environment(StrEnum):
+    """What the installation is for; production refuses test-only parts (the sandbox
+    payment provider)."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
 
 
 class Settings(BaseSettings):
@@ -92,6 +100,34 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How often completed sessions without a CDR are rated"
     )
     log_level: str = "INFO"
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="development or production (refuses test-only payment providers)",
+    )
+    secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated keys (`ampyre secrets generate-key`) that encrypt stored "
+        "secrets such as payment provider keys: the first encrypts, all decrypt",
+    )
+    sandbox_psp_enabled: bool = Field(
+        default=True,
+        description="Serve the built-in sandbox payment provider (test mode, no real money) at "
+        "/sandbox-psp; never in production",
+    )
+    sandbox_psp_database_url: str | None = Field(
+        default=None,
+        description="The sandbox provider's own storage (default: a file beside a SQLite "
+        "database, or in the temporary directory)",
+    )
+    sandbox_psp_webhook_duplicate_rate: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of sandbox webhooks delivered twice (a real provider does that too)",
+    )
+    sandbox_psp_webhook_max_delay_s: float = Field(
+        default=2.0, ge=0, description="Sandbox webhooks are delayed up to this, so some overtake"
+    )
 
     @field_validator("database_url")
     @classmethod

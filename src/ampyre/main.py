@@ -25,6 +25,8 @@ from ampyre.db.uow import uow_factory
 from ampyre.ocpp.gateway.endpoint import GatewaySettings, OcppDispatch, OcppGateway
 from ampyre.ocpp.gateway.registry import ConnectionRegistry
 from ampyre.ocpp.rpc import OcppVersion, registry_for
+from ampyre.payment_wiring import SANDBOX_PATH, build_sandbox, payment_provider_service
+from ampyre.payments.sandbox import SandboxApp
 from ampyre.services.authorization import AuthorizationService, StationCacheRevoker
 from ampyre.services.bonus import BonusService
 from ampyre.services.charge_points import ChargePointService, GatewayPolicy
@@ -35,6 +37,8 @@ from ampyre.services.commands import CommandService
 from ampyre.services.contracts import ContractService
 from ampyre.services.customers import CustomerService
 from ampyre.services.health import HealthService
+from ampyre.services.payment_providers import PaymentProviderService
+from ampyre.services.payments import PaymentService
 from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
@@ -76,6 +80,9 @@ class Components:
     cdr_worker: CdrWorker
     authorizations: AuthorizationService
     revoker: StationCacheRevoker
+    payment_providers: PaymentProviderService
+    sandbox: SandboxApp | None
+    """The built-in sandbox payment provider (test mode), when it is served."""
 
 
 def build_components(settings: Settings, clock: Clock | None = None) -> Components:
@@ -138,6 +145,8 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         rating=rating,
         cdr_worker=cdr_worker,
         authorizations=authorizations,
+        payment_providers=payment_provider_service(settings, uows, clock),
+        sandbox=build_sandbox(settings, clock),
     )
 
 
@@ -185,6 +194,10 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
                 components.uow_factory, components.clock, revoker=components.revoker
             ),
             bonus=BonusService(components.uow_factory, components.clock),
+            payment_providers=components.payment_providers,
+            payments=PaymentService(
+                components.uow_factory, components.clock, components.payment_providers
+            ),
         )
     )
 
@@ -193,6 +206,10 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Refuse to start when stored secrets cannot be read with the configured keys.
+        await components.payment_providers.check_stored_secrets()
+        if components.sandbox is not None:
+            await components.sandbox.psp.start()
         registry_for(OcppVersion.V16).warm()
         await components.telemetry.start()
         await components.limits.load(components.uow_factory)
@@ -221,8 +238,12 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
             await components.limits.close()
             await components.registry.close_all("server shutting down")
             await components.telemetry.stop()
+            if components.sandbox is not None:
+                await components.sandbox.psp.stop()
             await components.engine.dispose()
 
     routes: list[Any] = [Route("/health", health), Mount("/api/v1", app=api)]
+    if components.sandbox is not None:
+        routes.append(Mount(SANDBOX_PATH, app=components.sandbox))
     web = Starlette(routes=routes, lifespan=lifespan)
     return OcppDispatch(web, gateway=gateway, path_prefix=settings.ocpp_path_prefix)

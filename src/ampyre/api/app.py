@@ -19,6 +19,8 @@ from ampyre.api.routers import (
     id_tags,
     locations,
     message_log,
+    payment_providers,
+    payments,
     plans,
     public,
     station_import,
@@ -69,6 +71,15 @@ TAGS = [
     },
     {"name": "vehicles", "description": "Customers' vehicles and autocharge."},
     {"name": "authorizations", "description": "Every attempt to charge, searchable; CSV."},
+    {
+        "name": "payments",
+        "description": "Payments with their money movements and log; provider webhooks.",
+    },
+    {
+        "name": "payment providers",
+        "description": "Provider accounts and their keys (encrypted, shown masked); the "
+        "active one.",
+    },
     {"name": "public", "description": "Read without a token: prices shown to drivers."},
 ]
 
@@ -106,6 +117,8 @@ def build_api(ctx: ApiContext) -> FastAPI:
         charging_tokens,
         vehicles,
         authorizations,
+        payment_providers,
+        payments,
         public,
     ):
         app.include_router(module.router)

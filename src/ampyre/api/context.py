@@ -9,6 +9,8 @@ from ampyre.services.charging_tokens import ChargingTokenService
 from ampyre.services.commands import CommandService
 from ampyre.services.contracts import ContractService
 from ampyre.services.customers import CustomerService
+from ampyre.services.payment_providers import PaymentProviderService
+from ampyre.services.payments import PaymentService
 from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
@@ -30,3 +32,5 @@ class ApiContext:
     charging_tokens: ChargingTokenService
     vehicles: VehicleService
     bonus: BonusService
+    payment_providers: PaymentProviderService
+    payments: PaymentService

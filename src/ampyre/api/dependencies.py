@@ -18,6 +18,8 @@ from ampyre.services.customers import CustomerService
 from ampyre.services.id_tags import IdTagService
 from ampyre.services.locations import LocationService
 from ampyre.services.operator_commands import OperatorCommands
+from ampyre.services.payment_providers import PaymentProviderService
+from ampyre.services.payments import PaymentService
 from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock
 from ampyre.services.queries import QueryService
@@ -47,6 +49,8 @@ class ApiServices:
     vehicles: VehicleService
     bonus: BonusService
     authorization_log: AuthorizationLogService
+    payment_providers: PaymentProviderService
+    payments: PaymentService
     clock: Clock
 
     @classmethod
@@ -69,6 +73,8 @@ class ApiServices:
             vehicles=ctx.vehicles,
             bonus=ctx.bonus,
             authorization_log=AuthorizationLogService(ctx.uow_factory),
+            payment_providers=ctx.payment_providers,
+            payments=ctx.payments,
             clock=ctx.clock,
         )
 

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ampyre.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from ampyre.services.access import Unauthenticated
 from ampyre.services.errors import CommandFailed, CommandTimeout, StationNotConnected
+from ampyre.services.payment_port import PaymentProviderRejected, PaymentProviderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (ValidationFailed, 422),
     (CommandFailed, 502),
     (CommandTimeout, 504),
+    (PaymentProviderRejected, 502),
+    (PaymentProviderUnavailable, 503),
 )
 """Most specific first; any other ``DomainError`` is a 400."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ampyre.cli import database, provisioning
+from ampyre.cli import database, provisioning, secret_keys
 from ampyre.cli.demo import demo
 from ampyre.cli.server import serve
 from ampyre.cli.simulate import simulate
@@ -24,3 +24,4 @@ app.add_typer(provisioning.stations, name="stations")
 app.add_typer(provisioning.tags, name="tags")
 app.add_typer(provisioning.tokens, name="tokens")
 app.add_typer(tariffs_app, name="tariffs")
+app.add_typer(secret_keys.app, name="secrets")

@@ -565,3 +565,108 @@ authorizations = sa.Table(
     sa.Index("ix_authorizations_contract_id_at", "contract_id", "at"),
     sqlite_autoincrement=True,
 )
+
+payment_providers = sa.Table(
+    "payment_providers",
+    metadata,
+    # Payment provider accounts an operator connected. Secret fields are only stored sealed
+    # (Fernet tokens, key from AMPYRE_SECRET_KEYS), never in clear text.
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("provider", sa.String(32), nullable=False, comment="adapter: sandbox, stripe, ..."),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("settings", sa.JSON(), nullable=False, comment="non-secret fields, as entered"),
+    sa.Column("secrets", sa.JSON(), nullable=False, comment="secret field -> sealed text"),
+    sa.Column("secret_hints", sa.JSON(), nullable=False, comment="secret field -> masked hint"),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    _created_at(),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("rotated_at", UtcDateTime(), nullable=True, comment="secrets last re-encrypted"),
+    sa.Index(
+        "uq_payment_providers_active",
+        "active",
+        unique=True,
+        sqlite_where=sa.text("active"),
+        postgresql_where=sa.text("active"),
+    ),
+)
+
+PAYMENT_ID = sa.String(40)
+MINOR = sa.BigInteger()
+"""Money at a provider: integer minor units (cents), with a currency column beside it."""
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    # Payments at a provider as Ampyre tracks them; they only move forward (domain.payments).
+    sa.Column("id", PAYMENT_ID, primary_key=True),
+    sa.Column("customer_id", CUSTOMER_ID, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("authorized", MINOR, nullable=False),
+    sa.Column("captured", MINOR, nullable=False),
+    sa.Column("refunded", MINOR, nullable=False),
+    sa.Column("reference", sa.String(255), nullable=True, comment="the provider's id"),
+    sa.Column("transaction_id", sa.Integer(), nullable=True, comment="the session it pays"),
+    sa.Column("method", sa.String(255), nullable=True, comment="provider token of the card"),
+    sa.Column("action_url", sa.Text(), nullable=True),
+    sa.Column("authorization_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("failure_code", sa.String(64), nullable=True),
+    sa.Column("failure_message", sa.Text(), nullable=True),
+    _created_at(),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("provider", "reference", name="uq_payments_provider_reference"),
+    sa.UniqueConstraint("transaction_id", name="uq_payments_transaction_id"),
+    sa.Index("ix_payments_customer_id", "customer_id"),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    # Append-only: every money movement once, under a key naming the movement itself.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("amount", MINOR, nullable=False, comment="minor units, >= 0; the kind is the sign"),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("customer_id", CUSTOMER_ID, nullable=False),
+    sa.Column("payment_id", PAYMENT_ID, nullable=True),
+    sa.Column("transaction_id", sa.Integer(), nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.UniqueConstraint("key", name="uq_ledger_entries_key"),
+    sa.Index("ix_ledger_entries_customer_id", "customer_id"),
+    sa.Index("ix_ledger_entries_payment_id", "payment_id"),
+    sqlite_autoincrement=True,
+)
+
+payment_log = sa.Table(
+    "payment_log",
+    metadata,
+    # Every request, answer and webhook of every payment, without secrets.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("payment_id", PAYMENT_ID, nullable=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("summary", sa.Text(), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Index("ix_payment_log_payment_id", "payment_id"),
+    sqlite_autoincrement=True,
+)
+
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    # Webhooks received, stored in the transaction that applies them: a duplicate is refused.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("provider", "event_id", name="uq_webhook_events_provider_event_id"),
+    sqlite_autoincrement=True,
+)

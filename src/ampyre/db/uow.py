@@ -17,6 +17,13 @@ from ampyre.db.repositories.customers import SqlCustomerRepository
 from ampyre.db.repositories.id_tags import SqlIdTagRepository
 from ampyre.db.repositories.locations import SqlLocationRepository
 from ampyre.db.repositories.logs import SqlLogRepository
+from ampyre.db.repositories.payment_providers import SqlPaymentProviderRepository
+from ampyre.db.repositories.payments import (
+    SqlLedgerRepository,
+    SqlPaymentLog,
+    SqlPaymentRepository,
+    SqlWebhookInbox,
+)
 from ampyre.db.repositories.plans import SqlPlanRepository
 from ampyre.db.repositories.remote_starts import SqlRemoteStartRepository
 from ampyre.db.repositories.stations import SqlStationRepository
@@ -25,6 +32,12 @@ from ampyre.db.repositories.tokens import SqlTokenRepository
 from ampyre.db.repositories.transactions import SqlTransactionRepository
 from ampyre.db.repositories.usage import SqlUsageRepository
 from ampyre.db.repositories.vehicles import SqlVehicleRepository
+from ampyre.services.payment_store import (
+    LedgerRepository,
+    PaymentLog,
+    PaymentRepository,
+    WebhookInbox,
+)
 from ampyre.services.ports import (
     ApiTokenRepository,
     AuthorizationLog,
@@ -36,6 +49,7 @@ from ampyre.services.ports import (
     IdTagRepository,
     LocationRepository,
     LogRepository,
+    PaymentProviderRepository,
     PlanRepository,
     RemoteStartRepository,
     StationRepository,
@@ -75,6 +89,11 @@ class SqlUnitOfWork:
     vehicles: VehicleRepository
     bonus: BonusRepository
     authorizations: AuthorizationLog
+    payment_providers: PaymentProviderRepository
+    payments: PaymentRepository
+    ledger: LedgerRepository
+    payment_log: PaymentLog
+    webhooks: WebhookInbox
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -108,6 +127,11 @@ class SqlUnitOfWork:
         self.vehicles = SqlVehicleRepository(conn)
         self.bonus = SqlBonusRepository(conn)
         self.authorizations = SqlAuthorizationLog(conn)
+        self.payment_providers = SqlPaymentProviderRepository(conn)
+        self.payments = SqlPaymentRepository(conn)
+        self.ledger = SqlLedgerRepository(conn)
+        self.payment_log = SqlPaymentLog(conn)
+        self.webhooks = SqlWebhookInbox(conn)
         return self
 
     async def __aexit__(

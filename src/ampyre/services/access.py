@@ -62,6 +62,11 @@ class Permission(StrEnum):
     """Define the offers subscribers sign: fees, special prices, bonus rules."""
     AUTHORIZATIONS_READ = "authorizations:read"
     """The authorisation log: every attempt to charge, with who, where and why."""
+    PAYMENTS_CONFIGURE = "payments:configure"
+    """Connect payment providers: enter, change, test, activate and remove their keys (only
+    ever shown masked)."""
+    PAYMENTS_READ = "payments:read"
+    """Payments, their ledger entries and every step in the payment log."""
 
 
 _READ_ALL = frozenset(
@@ -76,6 +81,7 @@ _READ_ALL = frozenset(
         Permission.CUSTOMERS_READ,
         Permission.PLANS_READ,
         Permission.AUTHORIZATIONS_READ,
+        Permission.PAYMENTS_READ,
     }
 )
 _SITE_READ = frozenset(
@@ -107,6 +113,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.PLANS_READ,
             Permission.AUTHORIZATIONS_READ,
+            Permission.PAYMENTS_READ,
         }
     ),
     Role.INSTALLER: frozenset(

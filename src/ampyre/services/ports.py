@@ -20,6 +20,7 @@ from ampyre.domain.contracts import Contract
 from ampyre.domain.customers import Customer
 from ampyre.domain.id_tags import IdTag
 from ampyre.domain.locations import Location
+from ampyre.domain.payment_accounts import ProviderAccount
 from ampyre.domain.plans import Plan
 from ampyre.domain.rating.assignment import TariffAssignment
 from ampyre.domain.rating.cdr import Cdr
@@ -29,6 +30,12 @@ from ampyre.domain.stations import Connector, RegistrationStatus, Station, Statu
 from ampyre.domain.tokens import BonusEntry, BonusLedger, Token
 from ampyre.domain.transactions import Transaction
 from ampyre.domain.vehicles import Vehicle
+from ampyre.services.payment_store import (
+    LedgerRepository,
+    PaymentLog,
+    PaymentRepository,
+    WebhookInbox,
+)
 from ampyre.services.records import (
     ApiToken,
     AuthorizationFilter,
@@ -380,6 +387,36 @@ class AccessRevoker(Protocol):
     async def revoke(self, uids: Sequence[str]) -> None: ...
 
 
+class PaymentProviderRepository(Protocol):
+    """Connected payment provider accounts; at most one is active (a unique index)."""
+
+    async def get(self, account_id: str) -> ProviderAccount | None: ...
+    async def list(self) -> builtins.list[ProviderAccount]:
+        """Oldest first (a handful of rows)."""
+        ...
+
+    async def active(self) -> ProviderAccount | None: ...
+    async def add(self, account: ProviderAccount) -> None:
+        """``Conflict`` if the id exists."""
+        ...
+
+    async def update(self, account: ProviderAccount) -> None:
+        """Write label, settings, sealed secrets, hints and times; not ``active`` (see
+        :meth:`activate`). ``NotFound`` if it does not exist."""
+        ...
+
+    async def activate(self, account_id: str, at: datetime) -> None:
+        """Make this account the only active one (the one active before is deactivated);
+        ``NotFound`` if it does not exist, ``Conflict`` if another account was activated
+        concurrently."""
+        ...
+
+    async def deactivate(self, account_id: str, at: datetime) -> None: ...
+    async def delete(self, account_id: str) -> None:
+        """``NotFound`` if it does not exist."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: ``async with uow: ...; await uow.commit()``.
 
@@ -405,6 +442,11 @@ class UnitOfWork(Protocol):
     vehicles: VehicleRepository
     bonus: BonusRepository
     authorizations: AuthorizationLog
+    payment_providers: PaymentProviderRepository
+    payments: PaymentRepository
+    ledger: LedgerRepository
+    payment_log: PaymentLog
+    webhooks: WebhookInbox
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ampyre.api.context import ApiContext
+from ampyre.db.secret_box import FernetSecretBox, generate_key
 from ampyre.services.bonus import BonusService
 from ampyre.services.charging_tokens import ChargingTokenService
 from ampyre.services.commands import CommandService
 from ampyre.services.contracts import ContractService
 from ampyre.services.customers import CustomerService
+from ampyre.services.payment_providers import PaymentProviderService
+from ampyre.services.payments import PaymentService
 from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
@@ -32,8 +35,17 @@ class Tokens:
         return {"Authorization": f"Bearer {self.secrets[role]}"}
 
 
-def api_context(uow: UnitOfWorkFactory, clock: Clock, commands: CommandService) -> ApiContext:
-    """Every service of the API over ``uow`` (operator in PL, eMAIDs PL-AMP-...)."""
+def api_context(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    commands: CommandService,
+    payment_providers: PaymentProviderService | None = None,
+) -> ApiContext:
+    """Every service of the API over ``uow`` (operator in PL, eMAIDs PL-AMP-...); payment
+    providers: none offered, unless given, with a fresh secret key."""
+    providers = payment_providers or PaymentProviderService(
+        uow, clock, {}, FernetSecretBox([generate_key()])
+    )
     return ApiContext(
         uow_factory=uow,
         clock=clock,
@@ -46,4 +58,6 @@ def api_context(uow: UnitOfWorkFactory, clock: Clock, commands: CommandService) 
         charging_tokens=ChargingTokenService(uow, clock),
         vehicles=VehicleService(uow, clock),
         bonus=BonusService(uow, clock),
+        payment_providers=providers,
+        payments=PaymentService(uow, clock, providers),
     )

@@ -85,6 +85,14 @@ EXPECTED_PATHS = {
     "/vehicles",
     "/vehicles/{vehicle_id}",
     "/vehicles/{vehicle_id}/autocharge",
+    "/payment-providers",
+    "/payment-providers/specs",
+    "/payment-providers/{account_id}",
+    "/payment-providers/{account_id}/activate",
+    "/payment-providers/{account_id}/deactivate",
+    "/payment-providers/{account_id}/test",
+    "/payments/webhooks/{provider}",
+    "/payments/{payment_id}",
 }
 
 

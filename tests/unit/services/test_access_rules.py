@@ -46,6 +46,7 @@ READS = {
     P.CUSTOMERS_READ,
     P.PLANS_READ,
     P.AUTHORIZATIONS_READ,
+    P.PAYMENTS_READ,
 }
 SITE = {P.STATIONS_READ, P.LOCATIONS_READ, P.TRANSACTIONS_READ, P.TARIFFS_READ, P.CDRS_READ}
 
@@ -73,6 +74,7 @@ def test_every_role_has_an_entry() -> None:
                 P.CUSTOMERS_READ,
                 P.PLANS_READ,
                 P.AUTHORIZATIONS_READ,
+                P.PAYMENTS_READ,
             },
         ),
         (
@@ -303,10 +305,13 @@ RATING_PERMISSIONS = {
     P.PLANS_READ,
     P.PLANS_WRITE,
     P.AUTHORIZATIONS_READ,
+    P.PAYMENTS_CONFIGURE,
+    P.PAYMENTS_READ,
 }
 """Exercised per role against a real database in tests/integration/services/
-test_tariff_access.py and tests/integration/api/ (test_api_customers.py,
-test_api_plans_contracts.py, test_api_authorizations.py: their repositories have no fakes)."""
+test_tariff_access.py and test_payment_provider_service.py, and tests/integration/api/
+(test_api_customers.py, test_api_plans_contracts.py, test_api_authorizations.py,
+test_api_payment_providers.py: their repositories have no fakes)."""
 
 
 def test_every_permission_is_exercised() -> None:
