@@ -22,6 +22,7 @@ from ampyre.config import Settings
 from ampyre.db.engine import create_engine
 from ampyre.db.telemetry import BatchedTelemetryWriter
 from ampyre.db.uow import uow_factory
+from ampyre.domain.refunds import RefundRules
 from ampyre.ocpp.gateway.endpoint import GatewaySettings, OcppDispatch, OcppGateway
 from ampyre.ocpp.gateway.registry import ConnectionRegistry
 from ampyre.ocpp.rpc import OcppVersion, registry_for
@@ -42,10 +43,12 @@ from ampyre.services.payments import PaymentService
 from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
+from ampyre.services.refunds import RefundService
 from ampyre.services.tariffs import TariffService
 from ampyre.services.vehicles import VehicleService
 from ampyre.workers.cdrs import CdrWorker
 from ampyre.workers.periodic import PeriodicJobs, schedule_health_jobs
+from ampyre.workers.refunds import schedule_refunds
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ class Components:
     payment_providers: PaymentProviderService
     sandbox: SandboxApp | None
     """The built-in sandbox payment provider (test mode), when it is served."""
+    payments: PaymentService
+    refunds: RefundService
 
 
 def build_components(settings: Settings, clock: Clock | None = None) -> Components:
@@ -107,6 +112,8 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
     )
     cdr_worker = CdrWorker(rating, period_s=settings.cdr_sweep_period_s)
     authorizations = AuthorizationService(uows, clock, operator_id=settings.operator_id)
+    providers = payment_provider_service(settings, uows, clock)
+    payments = PaymentService(uows, clock, providers)
     charge_points = ChargePointService(
         uows,
         telemetry,
@@ -145,8 +152,10 @@ def build_components(settings: Settings, clock: Clock | None = None) -> Componen
         rating=rating,
         cdr_worker=cdr_worker,
         authorizations=authorizations,
-        payment_providers=payment_provider_service(settings, uows, clock),
+        payment_providers=providers,
         sandbox=build_sandbox(settings, clock),
+        payments=payments,
+        refunds=RefundService(uows, clock, payments, RefundRules()),
     )
 
 
@@ -195,9 +204,8 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
             ),
             bonus=BonusService(components.uow_factory, components.clock),
             payment_providers=components.payment_providers,
-            payments=PaymentService(
-                components.uow_factory, components.clock, components.payment_providers
-            ),
+            payments=components.payments,
+            refunds=components.refunds,
         )
     )
 
@@ -221,6 +229,7 @@ def build_app(components: Components, *, background_jobs: bool = True) -> ASGIAp
                 components.limits.check_deadlines()
 
             jobs.every(LIMIT_CHECK_PERIOD_S, "charging-limits", check_time_limits)
+            schedule_refunds(jobs, components.refunds)
             loop = asyncio.get_running_loop()
             schedule_health_jobs(
                 jobs,

@@ -23,6 +23,7 @@ from ampyre.api.routers import (
     payments,
     plans,
     public,
+    refunds,
     station_import,
     stations,
     tariffs,
@@ -80,6 +81,10 @@ TAGS = [
         "description": "Provider accounts and their keys (encrypted, shown masked); the "
         "active one.",
     },
+    {
+        "name": "refunds",
+        "description": "Drivers' refund requests: approved by rules or by support, paid back.",
+    },
     {"name": "public", "description": "Read without a token: prices shown to drivers."},
 ]
 
@@ -119,6 +124,7 @@ def build_api(ctx: ApiContext) -> FastAPI:
         authorizations,
         payment_providers,
         payments,
+        refunds,
         public,
     ):
         app.include_router(module.router)

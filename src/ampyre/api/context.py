@@ -14,6 +14,7 @@ from ampyre.services.payments import PaymentService
 from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
+from ampyre.services.refunds import RefundService
 from ampyre.services.tariffs import TariffService
 from ampyre.services.vehicles import VehicleService
 
@@ -34,3 +35,5 @@ class ApiContext:
     bonus: BonusService
     payment_providers: PaymentProviderService
     payments: PaymentService
+    refunds: RefundService | None = None
+    """None: refunds by the default rules, paid through ``payments``."""

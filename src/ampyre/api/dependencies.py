@@ -8,6 +8,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from ampyre.api.context import ApiContext
+from ampyre.domain.refunds import RefundRules
 from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.authorization_log import AuthorizationLogService
 from ampyre.services.bonus import BonusService
@@ -24,6 +25,7 @@ from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock
 from ampyre.services.queries import QueryService
 from ampyre.services.rating import RatingService
+from ampyre.services.refunds import RefundService
 from ampyre.services.station_import import StationImportService
 from ampyre.services.stations_admin import StationAdminService
 from ampyre.services.tariffs import TariffService
@@ -51,6 +53,7 @@ class ApiServices:
     authorization_log: AuthorizationLogService
     payment_providers: PaymentProviderService
     payments: PaymentService
+    refunds: RefundService
     clock: Clock
 
     @classmethod
@@ -75,6 +78,8 @@ class ApiServices:
             authorization_log=AuthorizationLogService(ctx.uow_factory),
             payment_providers=ctx.payment_providers,
             payments=ctx.payments,
+            refunds=ctx.refunds
+            or RefundService(ctx.uow_factory, ctx.clock, ctx.payments, RefundRules()),
             clock=ctx.clock,
         )
 

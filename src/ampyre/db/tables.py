@@ -670,3 +670,30 @@ webhook_events = sa.Table(
     sa.UniqueConstraint("provider", "event_id", name="uq_webhook_events_provider_event_id"),
     sqlite_autoincrement=True,
 )
+
+refund_requests = sa.Table(
+    "refund_requests",
+    metadata,
+    # Drivers' refund ("cashback") requests for a session, approved by rules or by support,
+    # then paid back through the session's payment (domain.refunds).
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("transaction_id", sa.Integer(), nullable=False),
+    sa.Column("payment_id", PAYMENT_ID, sa.ForeignKey("payments.id"), nullable=False),
+    sa.Column("customer_id", CUSTOMER_ID, nullable=False),
+    sa.Column("amount", MINOR, nullable=False, comment="minor units"),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False, comment="the driver's words"),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("automatic", sa.Boolean(), nullable=False),
+    sa.Column("decision_reason", sa.Text(), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("requested_by", sa.String(255), nullable=True),
+    sa.Column("due_by", UtcDateTime(), nullable=True, comment="paid back by then once approved"),
+    sa.Column("decided_by", sa.String(255), nullable=True),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
+    sa.Column("claimed_until", UtcDateTime(), nullable=True, comment="a payer is at work"),
+    sa.Column("paid_at", UtcDateTime(), nullable=True),
+    sa.Column("failure_message", sa.Text(), nullable=True),
+    sa.Index("ix_refund_requests_transaction_id", "transaction_id"),
+    sa.Index("ix_refund_requests_status_due_by", "status", "due_by"),
+)

@@ -25,6 +25,7 @@ from ampyre.db.repositories.payments import (
     SqlWebhookInbox,
 )
 from ampyre.db.repositories.plans import SqlPlanRepository
+from ampyre.db.repositories.refunds import SqlRefundRepository
 from ampyre.db.repositories.remote_starts import SqlRemoteStartRepository
 from ampyre.db.repositories.stations import SqlStationRepository
 from ampyre.db.repositories.tariffs import SqlTariffRepository
@@ -36,6 +37,7 @@ from ampyre.services.payment_store import (
     LedgerRepository,
     PaymentLog,
     PaymentRepository,
+    RefundRepository,
     WebhookInbox,
 )
 from ampyre.services.ports import (
@@ -94,6 +96,7 @@ class SqlUnitOfWork:
     ledger: LedgerRepository
     payment_log: PaymentLog
     webhooks: WebhookInbox
+    refunds: RefundRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -132,6 +135,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(conn)
         self.payment_log = SqlPaymentLog(conn)
         self.webhooks = SqlWebhookInbox(conn)
+        self.refunds = SqlRefundRepository(conn)
         return self
 
     async def __aexit__(

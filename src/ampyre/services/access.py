@@ -67,6 +67,9 @@ class Permission(StrEnum):
     ever shown masked)."""
     PAYMENTS_READ = "payments:read"
     """Payments, their ledger entries and every step in the payment log."""
+    REFUNDS_APPROVE = "refunds:approve"
+    """Approve or reject refund requests the rules did not approve at once (money goes
+    back to the driver)."""
 
 
 _READ_ALL = frozenset(
@@ -103,6 +106,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         Permission.STATIONS_RESET,
         Permission.ID_TAGS_WRITE,
         Permission.CUSTOMERS_WRITE,
+        Permission.REFUNDS_APPROVE,
     },
     Role.SUPPORT_L1: _READ_ALL | {Permission.STATIONS_COMMAND},
     Role.CALL_CENTRE: frozenset(

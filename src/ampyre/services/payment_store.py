@@ -15,7 +15,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from ampyre.domain.ledger import LedgerEntry
-from ampyre.domain.payments import Payment
+from ampyre.domain.payments import MinorAmount, Payment
+from ampyre.domain.refunds import RefundStatus
+from ampyre.services.records import Page
 
 
 class LogStage(StrEnum):
@@ -87,4 +89,59 @@ class PaymentLog(Protocol):
 class WebhookInbox(Protocol):
     async def add(self, provider: str, event_id: str, event_type: str, at: datetime) -> bool:
         """Record a webhook event; False when (provider, event id) was recorded before."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """A driver's request to get (part of) a session's payment back, and what became of it.
+
+    ``automatic``: the rules approved it at once (``decision_reason`` says why, or why it
+    waits for support). ``due_by`` is set once it is approved: it is paid back by then.
+    ``claimed_until``: a payer is paying it back (others leave it alone until then).
+    ``failure_message``: why the provider refused it (FAILED), or why the last attempt got
+    no answer (still APPROVED, tried again).
+    """
+
+    id: str
+    transaction_id: int
+    payment_id: str
+    customer_id: str
+    amount: MinorAmount
+    reason: str
+    status: RefundStatus
+    automatic: bool
+    decision_reason: str
+    requested_at: datetime
+    requested_by: str | None = None
+    due_by: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    claimed_until: datetime | None = None
+    paid_at: datetime | None = None
+    failure_message: str | None = None
+
+
+class RefundRepository(Protocol):
+    async def get(self, refund_id: str, *, for_update: bool = False) -> RefundRequest | None:
+        """``for_update`` locks the row until the unit of work ends (PostgreSQL)."""
+        ...
+
+    async def add(self, request: RefundRequest) -> None: ...
+    async def update(self, request: RefundRequest) -> None:
+        """Write every field; ``NotFound`` if it does not exist."""
+        ...
+
+    async def of_transaction(self, transaction_id: int) -> builtins.list[RefundRequest]:
+        """Oldest first."""
+        ...
+
+    async def list(self, status: RefundStatus | None, page: Page) -> builtins.list[RefundRequest]:
+        """Newest first; ``status`` None: all."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> builtins.list[RefundRequest]:
+        """Approved requests not yet paid and not claimed by a payer at ``now``, the one due
+        first first. On PostgreSQL the rows stay locked until the unit of work ends and
+        locked ones are skipped, so concurrent payers take different requests."""
         ...

@@ -34,6 +34,7 @@ from ampyre.services.payment_store import (
     LedgerRepository,
     PaymentLog,
     PaymentRepository,
+    RefundRepository,
     WebhookInbox,
 )
 from ampyre.services.records import (
@@ -447,6 +448,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     payment_log: PaymentLog
     webhooks: WebhookInbox
+    refunds: RefundRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -93,6 +93,9 @@ EXPECTED_PATHS = {
     "/payment-providers/{account_id}/test",
     "/payments/webhooks/{provider}",
     "/payments/{payment_id}",
+    "/refunds",
+    "/refunds/{refund_id}/approve",
+    "/refunds/{refund_id}/reject",
 }
 
 

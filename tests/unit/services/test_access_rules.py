@@ -62,7 +62,14 @@ def test_every_role_has_an_entry() -> None:
         (Role.OPERATOR, set(Permission) - {P.API_TOKENS_MANAGE}),
         (
             Role.SUPPORT_L2,
-            READS | {P.STATIONS_COMMAND, P.STATIONS_RESET, P.ID_TAGS_WRITE, P.CUSTOMERS_WRITE},
+            READS
+            | {
+                P.STATIONS_COMMAND,
+                P.STATIONS_RESET,
+                P.ID_TAGS_WRITE,
+                P.CUSTOMERS_WRITE,
+                P.REFUNDS_APPROVE,
+            },
         ),
         (Role.SUPPORT_L1, READS | {P.STATIONS_COMMAND}),
         (
@@ -307,11 +314,13 @@ RATING_PERMISSIONS = {
     P.AUTHORIZATIONS_READ,
     P.PAYMENTS_CONFIGURE,
     P.PAYMENTS_READ,
+    P.REFUNDS_APPROVE,
 }
 """Exercised per role against a real database in tests/integration/services/
-test_tariff_access.py and test_payment_provider_service.py, and tests/integration/api/
-(test_api_customers.py, test_api_plans_contracts.py, test_api_authorizations.py,
-test_api_payment_providers.py: their repositories have no fakes)."""
+test_tariff_access.py, test_payment_provider_service.py and test_refund_requests.py, and
+tests/integration/api/ (test_api_customers.py, test_api_plans_contracts.py,
+test_api_authorizations.py, test_api_payment_providers.py, test_api_refunds.py: their
+repositories have no fakes)."""
 
 
 def test_every_permission_is_exercised() -> None:
