@@ -35,5 +35,4 @@ class ApiContext:
     bonus: BonusService
     payment_providers: PaymentProviderService
     payments: PaymentService
-    refunds: RefundService | None = None
-    """None: refunds by the default rules, paid through ``payments``."""
+    refunds: RefundService

@@ -8,7 +8,6 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from ampyre.api.context import ApiContext
-from ampyre.domain.refunds import RefundRules
 from ampyre.services.api_tokens import ApiTokenService
 from ampyre.services.authorization_log import AuthorizationLogService
 from ampyre.services.bonus import BonusService
@@ -78,8 +77,7 @@ class ApiServices:
             authorization_log=AuthorizationLogService(ctx.uow_factory),
             payment_providers=ctx.payment_providers,
             payments=ctx.payments,
-            refunds=ctx.refunds
-            or RefundService(ctx.uow_factory, ctx.clock, ctx.payments, RefundRules()),
+            refunds=ctx.refunds,
             clock=ctx.clock,
         )
 

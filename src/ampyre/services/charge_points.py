@@ -309,16 +309,16 @@ class ChargePointService:
         transaction id is answered normally too (the station must be able to empty its queue),
         and logged.
         """
-        auth: Authorization | None = None
         stopped = False
         async with self._uow() as uow:
             transaction = await uow.transactions.get(request.transaction_id)
+            stop_auth = None
             if request.id_tag is not None:
                 auth_request = AuthorizationRequest(
                     request.id_tag, AuthorizationTrigger.STOP, request.station_id
                 )
-                decision = await self._auth.decide(uow, auth_request)
-                auth = decision.authorization
+                stop_auth = (auth_request, await self._auth.decide(uow, auth_request))
+            auth = None if stop_auth is None else stop_auth[1].authorization
             if transaction is None or transaction.station_id != request.station_id:
                 log.warning(
                     "StopTransaction for unknown transaction %s from %s",
@@ -339,10 +339,8 @@ class ChargePointService:
                     transaction.flags.add(TransactionFlag.REGISTER_WENT_BACKWARDS)
                 await uow.transactions.update(transaction)
                 await uow.usage.enqueue_for_rating(transaction.id, request.received_at)
-                if request.id_tag is not None:
-                    await self._auth.record(
-                        uow, auth_request, decision, transaction_id=transaction.id
-                    )
+                if stop_auth is not None:
+                    await self._auth.record(uow, *stop_auth, transaction_id=transaction.id)
                 await uow.commit()
         if self._limits is not None:
             self._limits.forget(request.transaction_id)

@@ -29,6 +29,7 @@ from ampyre.formats.token_csv import parse_token_csv
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import AccessRevoker, Clock, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import Page, TokenFilter
+from ampyre.services.revocation import revoke_best_effort
 from ampyre.services.token_import import TokenImportReport, check_import
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,8 @@ class ChargingTokenService:
             await uow.tokens.update(changed)
             await uow.commit()
         log.info("token %s %s by %s%s", uid, what, actor.name, f": {reason}" if reason else "")
-        if revoke and self.revoker is not None:
-            await revoke_best_effort(self.revoker, uid)
+        if revoke:
+            await revoke_best_effort(self.revoker, [uid])
         return changed
 
     async def _new_uid(self, uow: UnitOfWork, kind: TokenKind, uid: str | None) -> str:
@@ -175,15 +176,6 @@ async def _get(uow: UnitOfWork, uid: str) -> Token:
     if found is None:
         raise NotFound(f"token {uid} does not exist")
     return found
-
-
-async def revoke_best_effort(revoker: AccessRevoker, uid: str) -> None:
-    """Tell the stations to forget ``uid``. The change is committed whatever happens here,
-    and a station that misses it is answered by the current state when it asks again."""
-    try:
-        await revoker.revoke([uid])
-    except Exception:
-        log.exception("could not tell the stations to forget token %s", uid)
 
 
 async def open_contract(uow: UnitOfWork, contract_id: Emaid, now: datetime) -> Contract:

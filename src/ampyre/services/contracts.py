@@ -25,6 +25,7 @@ from ampyre.domain.errors import Conflict, NotFound
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import AccessRevoker, Clock, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import ContractFilter, Page
+from ampyre.services.revocation import revoke_best_effort
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +132,7 @@ class ContractService:
             if revoker is not None:
                 uids = [t.uid for t in await uow.tokens.of_contracts([emaid.compact])]
             await uow.commit()
-        if revoker is not None and uids:
-            await _revoke(revoker, uids)
+        await revoke_best_effort(revoker, uids)
         return changed
 
     async def _add_new(
@@ -163,15 +163,6 @@ class ContractService:
                 log.warning("contract id %s is taken; trying another", contract.id)
             else:
                 return contract
-
-
-async def _revoke(revoker: AccessRevoker, uids: list[str]) -> None:
-    """Best effort: the change is committed whatever happens here, and a station that
-    misses it asks again when it reconnects and is answered by the current state."""
-    try:
-        await revoker.revoke(uids)
-    except Exception:
-        log.exception("could not tell the stations to forget tokens %s", ", ".join(uids))
 
 
 async def _get(uow: UnitOfWork, emaid: Emaid, *, for_update: bool = False) -> Contract:

@@ -27,6 +27,7 @@ from ampyre.formats.vat_ids import parse_vat_id
 from ampyre.services.access import Actor, Permission, check_permission
 from ampyre.services.ports import AccessRevoker, Clock, UnitOfWork, UnitOfWorkFactory
 from ampyre.services.records import CustomerFilter, Page, TokenFilter
+from ampyre.services.revocation import revoke_best_effort
 from ampyre.services.updates import KEEP, Keep, merged
 
 
@@ -179,7 +180,7 @@ class CustomerService:
             tokens = await uow.tokens.list(
                 TokenFilter(customer_id=customer_id), Page(limit=MAX_TOKENS_REVOKED)
             )
-        await self.revoker.revoke([token.uid for token in tokens])
+        await revoke_best_effort(self.revoker, [token.uid for token in tokens])
 
     async def export_customer(self, actor: Actor, customer_id: str) -> dict[str, Any]:
         """Everything Ampyre holds about one customer, for a data access request (GDPR

@@ -25,8 +25,9 @@ from ampyre.domain.stations import ConnectorStandard
 from ampyre.domain.tokens import Token, TokenKind, TokenStatus, autocharge_uid
 from ampyre.domain.vehicles import Vehicle
 from ampyre.services.access import Actor, Permission, check_permission
-from ampyre.services.charging_tokens import open_contract, require_free_uid, revoke_best_effort
+from ampyre.services.charging_tokens import open_contract, require_free_uid
 from ampyre.services.ports import AccessRevoker, Clock, UnitOfWork, UnitOfWorkFactory
+from ampyre.services.revocation import revoke_best_effort
 from ampyre.services.updates import KEEP, Keep, merged
 
 BATTERY_DECIMALS = 3
@@ -171,8 +172,7 @@ class VehicleService:
         await self._revoke(current.token_uid)
 
     async def _revoke(self, uid: str | None) -> None:
-        if uid is not None and self.revoker is not None:
-            await revoke_best_effort(self.revoker, uid)
+        await revoke_best_effort(self.revoker, [uid] if uid is not None else [])
 
 
 async def _get(uow: UnitOfWork, vehicle_id: str) -> Vehicle:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from ampyre.api.context import ApiContext
 from ampyre.db.secret_box import FernetSecretBox, generate_key
+from ampyre.domain.refunds import RefundRules
 from ampyre.services.bonus import BonusService
 from ampyre.services.charging_tokens import ChargingTokenService
 from ampyre.services.commands import CommandService
@@ -18,6 +19,7 @@ from ampyre.services.plans import PlanService
 from ampyre.services.ports import Clock, UnitOfWorkFactory
 from ampyre.services.rating import RatingService
 from ampyre.services.records import Role
+from ampyre.services.refunds import RefundService
 from ampyre.services.tariffs import TariffService
 from ampyre.services.vehicles import VehicleService
 
@@ -46,6 +48,7 @@ def api_context(
     providers = payment_providers or PaymentProviderService(
         uow, clock, {}, FernetSecretBox([generate_key()])
     )
+    payments = PaymentService(uow, clock, providers)
     return ApiContext(
         uow_factory=uow,
         clock=clock,
@@ -59,5 +62,6 @@ def api_context(
         vehicles=VehicleService(uow, clock),
         bonus=BonusService(uow, clock),
         payment_providers=providers,
-        payments=PaymentService(uow, clock, providers),
+        payments=payments,
+        refunds=RefundService(uow, clock, payments, RefundRules()),
     )

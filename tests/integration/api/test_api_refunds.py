@@ -40,11 +40,13 @@ def refunds(uow: UnitOfWorkFactory, clock: FixedClock, payments: PaymentService)
 
 @pytest.fixture
 async def api(
-    uow: UnitOfWorkFactory, clock: FixedClock, payments: PaymentService
+    uow: UnitOfWorkFactory, clock: FixedClock, payments: PaymentService, refunds: RefundService
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with the refund service it builds itself over ``payments``."""
+    """The API with ``payments`` and the refund service over it."""
     commands = CommandService(uow, ScriptedStationCommands(), timeout_s=2.0, clock=SystemClock())
-    context = dataclasses.replace(api_context(uow, clock, commands), payments=payments)
+    context = dataclasses.replace(
+        api_context(uow, clock, commands), payments=payments, refunds=refunds
+    )
     transport = httpx.ASGITransport(app=build_api(context))
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         yield http
